@@ -1,0 +1,68 @@
+#include "actors/config.hpp"
+
+#include "actors/messages.hpp"
+
+#include <thread>
+
+namespace parley {
+
+std::string node_settings::validate() const {
+  if (max_frame < max_payload + 512)
+    return "parley.max-frame must exceed parley.max-payload by at least 512 bytes";
+  if (missed_heartbeats == 0)
+    return "parley.missed-heartbeats must be at least 1";
+  if (heartbeat_interval <= caf::timespan{0})
+    return "parley.heartbeat-interval must be positive";
+  if (inbox_window == 0)
+    return "parley.inbox-window must be at least 1";
+  if (read_chunk < 64)
+    return "parley.read-chunk must be at least 64";
+  if (max_pending_sends == 0)
+    return "parley.max-pending-sends must be at least 1";
+  return {};
+}
+
+node_config::node_config() {
+  auto& s = settings;
+  opt_group{custom_options_, "global"}
+    .add(s.host, "host", "address to accept clients on")
+    .add(s.port, "port", "port to accept clients on (0: any free port)")
+    .add(s.data_dir, "data-dir", "folder of the node's RocksDB")
+    .add(s.port_file, "port-file", "write the bound client port to this file");
+  opt_group{custom_options_, "parley"}
+    .add(s.heartbeat_interval, "heartbeat-interval",
+         "how often clients send heartbeats")
+    .add(s.missed_heartbeats, "missed-heartbeats",
+         "heartbeats a connection may miss before it is closed")
+    .add(s.login_timeout, "login-timeout", "time a connection has to log in")
+    .add(s.request_timeout, "request-timeout",
+         "time a session waits for the store before answering unavailable")
+    .add(s.max_payload, "max-payload", "largest message payload in bytes")
+    .add(s.max_frame, "max-frame", "largest client frame in bytes")
+    .add(s.max_outgoing_bytes, "max-outgoing-bytes",
+         "bytes queued for a client that does not read before it is closed")
+    .add(s.max_pending_sends, "max-pending-sends",
+         "unanswered sends per connection before it stops being read")
+    .add(s.inbox_window, "inbox-window",
+         "inbox items sent to a client and not yet acknowledged, at most")
+    .add(s.max_watched, "max-watched",
+         "users one connection may watch for presence changes")
+    .add(s.read_chunk, "read-chunk",
+         "bytes a connection reads at once (each idle connection holds one)")
+    .add(s.fsync, "fsync", "fsync the WAL for each write batch")
+    .add(s.presence_flush_interval, "presence-flush-interval",
+         "how often last-seen times are written to the store");
+  // The scheduler's default of max(cores, 4) threads raises latency on small
+  // machines (see shared/notes/libraries.md): use the core count.
+  auto cores = std::max(2u, std::thread::hardware_concurrency());
+  set("scheduler.max-threads", static_cast<size_t>(cores));
+  add_message_type<outgoing_message>("parley.outgoing_message");
+  add_message_type<inbox_item>("parley.inbox_item");
+  add_message_type<inbox_items>("parley.inbox_items");
+  add_message_type<presence_info>("parley.presence_info");
+  add_message_type<last_seen_batch>("parley.last_seen_batch");
+  add_message_type<std::vector<std::string>>("parley.strings");
+  add_message_type<std::vector<uint64_t>>("parley.u64s");
+}
+
+} // namespace parley

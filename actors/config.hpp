@@ -1,0 +1,61 @@
+// A node's settings and the CAF configuration every parley binary uses.
+//
+// node_config registers all message types of actors/messages.hpp under fixed
+// names, so two processes built from this tree understand each other.
+#pragma once
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace parley {
+
+/// What an operator can set; defaults are the embedded single-node setup.
+struct node_settings {
+  // -- where it listens and keeps its data ---------------------------------------
+  std::string host = "127.0.0.1";
+  uint16_t port = 7000;
+  std::string data_dir = "./data";
+  std::string port_file;  // if set, the bound port is written there (for tests)
+
+  // -- liveness --------------------------------------------------------------------
+  caf::timespan heartbeat_interval = std::chrono::seconds(5);
+  size_t missed_heartbeats = 3;
+  caf::timespan login_timeout = std::chrono::seconds(10);
+  caf::timespan request_timeout = std::chrono::seconds(5);
+
+  // -- limits ----------------------------------------------------------------------
+  size_t max_payload = 64 * 1024;
+  size_t max_frame = 64 * 1024 + 1024;
+  size_t max_outgoing_bytes = 1024 * 1024;
+  size_t max_pending_sends = 1024;
+  size_t inbox_window = 256;
+  size_t max_watched = 1024;
+  size_t read_chunk = 1024;
+
+  // -- durability ------------------------------------------------------------------
+  bool fsync = true;
+  caf::timespan presence_flush_interval = std::chrono::seconds(10);
+
+  /// Checks that the settings make sense together; returns the problem or "".
+  std::string validate() const;
+};
+
+/// The actor system configuration of parley's binaries.
+class node_config : public caf::actor_system_config {
+public:
+  node_config();
+
+  /// Every option this configuration understands (for argument spelling).
+  const caf::config_option_set& options() const noexcept {
+    return custom_options_;
+  }
+
+  node_settings settings;
+};
+
+} // namespace parley

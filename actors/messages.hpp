@@ -1,0 +1,115 @@
+// The messages parley's actors exchange: atoms and the structs they carry.
+//
+// Every struct here has an inspect() overload and is registered under the same
+// name in node_config, so it can cross nodes as well as mailboxes.
+#pragma once
+
+#include "schema/protocol.capnp.h"
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace parley {
+
+// -- atoms ---------------------------------------------------------------------
+
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using user_key_atom = caf::atom_constant<caf::atom("userkey")>;
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using ack_receipts_atom = caf::atom_constant<caf::atom("ackrcpts")>;
+using verify_atom = caf::atom_constant<caf::atom("verify")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using kick_atom = caf::atom_constant<caf::atom("kick")>;
+using online_atom = caf::atom_constant<caf::atom("online")>;
+using offline_atom = caf::atom_constant<caf::atom("offline")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+using last_seen_atom = caf::atom_constant<caf::atom("lastseen")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using presence_atom = caf::atom_constant<caf::atom("presence")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using inbox_depth_atom = caf::atom_constant<caf::atom("inboxdepth")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+// -- payloads --------------------------------------------------------------------
+
+/// A Send as the recipient's home store receives it.
+struct outgoing_message {
+  std::string from;
+  std::string to;
+  std::string id;       // 16 bytes, chosen by the sender's client
+  std::string payload;  // opaque
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outgoing_message& x) {
+  return f(caf::meta::type_name("parley.outgoing_message"), x.from, x.to, x.id,
+           x.payload);
+}
+
+/// What an inbox item is.
+enum class item_kind : uint8_t { message = 0, receipt = 1 };
+
+/// One item of a user's inbox, as the store pushes it to the user's session.
+struct inbox_item {
+  uint64_t seq = 0;       // the recipient's inbox order
+  uint8_t kind = 0;       // item_kind
+  uint8_t state = 0;      // receipts: wire::ReceiptState
+  std::string peer;       // messages: the sender; receipts: who acknowledged
+  std::string id;
+  std::string payload;    // messages only
+  int64_t time = 0;       // ms since the epoch
+
+  item_kind what() const noexcept {
+    return static_cast<item_kind>(kind);
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, inbox_item& x) {
+  return f(caf::meta::type_name("parley.inbox_item"), x.seq, x.kind, x.state,
+           x.peer, x.id, x.payload, x.time);
+}
+
+using inbox_items = std::vector<inbox_item>;
+
+/// A user's presence as the presence actor knows it.
+struct presence_info {
+  std::string user;
+  bool online = false;
+  int64_t last_seen = 0;  // ms since the epoch; 0 if never seen
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, presence_info& x) {
+  return f(caf::meta::type_name("parley.presence_info"), x.user, x.online,
+           x.last_seen);
+}
+
+/// Last-seen times to persist: (user, ms since the epoch).
+using last_seen_batch = std::vector<std::pair<std::string, int64_t>>;
+
+// -- errors ----------------------------------------------------------------------
+
+/// The CAF error category of wire error codes: actors answer requests with these
+/// and sessions turn them into error frames unchanged.
+constexpr caf::atom_value error_category = caf::atom("parley");
+
+inline caf::error make_error(wire::ErrorCode code) {
+  return caf::error(static_cast<uint8_t>(code), error_category);
+}
+
+/// The wire code for an error a request ended with: ours unchanged, a timeout
+/// or an unreachable actor as `unavailable`, anything else as `internal`.
+wire::ErrorCode to_wire_code(const caf::error& err) noexcept;
+
+} // namespace parley

@@ -1,0 +1,162 @@
+#include "actors/presence/presence.hpp"
+
+#include "actors/clock.hpp"
+#include "actors/messages.hpp"
+
+#include <caf/all.hpp>
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace parley {
+
+namespace {
+
+class presence_state {
+public:
+  static inline const char* name = "presence";
+
+  explicit presence_state(caf::event_based_actor* self) : self_(self) {
+    // nop
+  }
+
+  caf::behavior make_behavior(caf::actor store, const node_settings* settings) {
+    store_ = std::move(store);
+    settings_ = settings;
+    self_->set_down_handler([this](const caf::down_msg& msg) { unwatch(msg.source); });
+    self_->set_exit_handler([this](const caf::exit_msg& msg) {
+      flush();
+      self_->quit(msg.reason);
+    });
+    self_->delayed_send(self_, settings_->presence_flush_interval, flush_atom::value);
+    return {
+      [this](online_atom, const std::string& user) {
+        online_.insert(user);
+        touch(user);
+        notify(user, true);
+      },
+      [this](offline_atom, const std::string& user) {
+        online_.erase(user);
+        auto now = touch(user);
+        self_->send(store_, last_seen_atom::value, last_seen_batch{{user, now}});
+        dirty_.erase(user);
+        notify(user, false);
+      },
+      [this](heartbeat_atom, const std::string& user) {
+        if (online_.count(user) > 0)
+          touch(user);
+      },
+      [this](last_seen_atom, const std::string& user) { return query(user); },
+      [this](watch_atom, const std::string& user, const caf::actor& session) {
+        if (watchers_[user].insert(session).second) {
+          watched_by_[session.address()].push_back(user);
+          if (watched_by_[session.address()].size() == 1)
+            self_->monitor(session);
+        }
+      },
+      [this](stop_atom) {
+        flush();
+        return caf::ok_atom::value;
+      },
+      [this](flush_atom) {
+        flush();
+        self_->delayed_send(self_, settings_->presence_flush_interval,
+                            flush_atom::value);
+      },
+    };
+  }
+
+private:
+  int64_t touch(const std::string& user) {
+    auto now = now_ms();
+    last_seen_[user] = now;
+    dirty_.insert(user);
+    return now;
+  }
+
+  caf::result<presence_info> query(const std::string& user) {
+    if (online_.count(user) > 0)
+      return presence_info{user, true, now_ms()};
+    if (auto i = last_seen_.find(user); i != last_seen_.end())
+      return presence_info{user, false, i->second};
+    auto rp = self_->make_response_promise<presence_info>();
+    self_->request(store_, settings_->request_timeout, last_seen_atom::value, user)
+      .then([rp, user](int64_t time) mutable {
+              rp.deliver(presence_info{user, false, time});
+            },
+            [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    return rp;
+  }
+
+  void notify(const std::string& user, bool online) {
+    auto i = watchers_.find(user);
+    if (i == watchers_.end())
+      return;
+    presence_info info{user, online, last_seen_[user]};
+    for (auto& session : i->second)
+      self_->send(session, presence_atom::value, info);
+  }
+
+  void unwatch(const caf::actor_addr& session) {
+    auto i = watched_by_.find(session);
+    if (i == watched_by_.end())
+      return;
+    for (auto& user : i->second) {
+      auto j = watchers_.find(user);
+      if (j == watchers_.end())
+        continue;
+      for (auto k = j->second.begin(); k != j->second.end(); ++k) {
+        if (k->address() == session) {
+          j->second.erase(k);
+          break;
+        }
+      }
+      if (j->second.empty())
+        watchers_.erase(j);
+    }
+    watched_by_.erase(i);
+  }
+
+  void flush() {
+    if (!dirty_.empty()) {
+      last_seen_batch batch;
+      batch.reserve(dirty_.size());
+      for (auto& user : dirty_)
+        batch.emplace_back(user, last_seen_[user]);
+      self_->send(store_, last_seen_atom::value, std::move(batch));
+      dirty_.clear();
+    }
+    // Offline users' times are in the store now; keep only the online ones.
+    for (auto i = last_seen_.begin(); i != last_seen_.end();) {
+      if (online_.count(i->first) == 0)
+        i = last_seen_.erase(i);
+      else
+        ++i;
+    }
+  }
+
+  caf::event_based_actor* self_;
+  caf::actor store_;
+  const node_settings* settings_ = nullptr;
+  std::unordered_set<std::string> online_;
+  std::unordered_map<std::string, int64_t> last_seen_;
+  std::unordered_set<std::string> dirty_;
+  std::unordered_map<std::string, std::unordered_set<caf::actor>> watchers_;
+  std::unordered_map<caf::actor_addr, std::vector<std::string>> watched_by_;
+};
+
+using presence_actor = caf::stateful_actor<presence_state>;
+
+caf::behavior presence_impl(presence_actor* self, caf::actor store,
+                            const node_settings* settings) {
+  return self->state.make_behavior(std::move(store), settings);
+}
+
+} // namespace
+
+caf::actor spawn_presence(caf::actor_system& sys, const caf::actor& store,
+                          const node_settings& settings) {
+  return sys.spawn(presence_impl, store, &settings);
+}
+
+} // namespace parley

@@ -1,0 +1,95 @@
+#include "actors/registry/registry.hpp"
+
+#include "actors/log.hpp"
+#include "actors/messages.hpp"
+
+#include <caf/all.hpp>
+
+#include <unordered_map>
+
+namespace parley {
+
+namespace {
+
+class registry_state {
+public:
+  static inline const char* name = "registry";
+
+  explicit registry_state(caf::event_based_actor* self) : self_(self) {
+    // nop
+  }
+
+  caf::behavior make_behavior(caf::actor presence) {
+    presence_ = std::move(presence);
+    self_->set_down_handler([this](const caf::down_msg& msg) { on_down(msg); });
+    return {
+      [this](attach_atom, const std::string& user, const caf::actor& session) {
+        attach(user, session);
+        return caf::ok_atom::value;
+      },
+      [this](kick_atom, const std::string& user) {
+        auto i = sessions_.find(user);
+        if (i == sessions_.end())
+          return false;
+        self_->send(i->second, kick_atom::value,
+                    static_cast<uint8_t>(wire::ErrorCode::REPLACED));
+        return true;
+      },
+      [this](caf::get_atom, const std::string& user) {
+        auto i = sessions_.find(user);
+        return i == sessions_.end() ? caf::actor{} : i->second;
+      },
+    };
+  }
+
+private:
+  void attach(const std::string& user, const caf::actor& session) {
+    auto [i, added] = sessions_.emplace(user, session);
+    if (!added) {
+      if (i->second == session)
+        return;
+      log(log_level::info, "registry: ", user, " logged in again; replacing");
+      self_->demonitor(i->second);
+      users_by_session_.erase(i->second.address());
+      self_->send(i->second, kick_atom::value,
+                  static_cast<uint8_t>(wire::ErrorCode::REPLACED));
+      i->second = session;
+    } else {
+      self_->send(presence_, online_atom::value, user);
+    }
+    users_by_session_[session.address()] = user;
+    self_->monitor(session);
+  }
+
+  void on_down(const caf::down_msg& msg) {
+    auto i = users_by_session_.find(msg.source);
+    if (i == users_by_session_.end())
+      return;
+    auto user = std::move(i->second);
+    users_by_session_.erase(i);
+    auto j = sessions_.find(user);
+    if (j != sessions_.end() && j->second.address() == msg.source) {
+      sessions_.erase(j);
+      self_->send(presence_, offline_atom::value, user);
+    }
+  }
+
+  caf::event_based_actor* self_;
+  caf::actor presence_;
+  std::unordered_map<std::string, caf::actor> sessions_;
+  std::unordered_map<caf::actor_addr, std::string> users_by_session_;
+};
+
+using registry_actor = caf::stateful_actor<registry_state>;
+
+caf::behavior registry_impl(registry_actor* self, caf::actor presence) {
+  return self->state.make_behavior(std::move(presence));
+}
+
+} // namespace
+
+caf::actor spawn_registry(caf::actor_system& sys, const caf::actor& presence) {
+  return sys.spawn(registry_impl, presence);
+}
+
+} // namespace parley

@@ -1,0 +1,122 @@
+#include "actors/session/outgoing.hpp"
+
+#include "schema/frame.hpp"
+
+#include <capnp/message.h>
+
+#include <array>
+
+namespace parley::outgoing {
+
+namespace {
+
+// All sessions of a node run on the middleman's one thread: one zeroed first
+// segment per thread, large enough for any frame, spares a malloc per frame.
+constexpr size_t scratch_words = 9 * 1024;
+thread_local std::array<capnp::word, scratch_words> scratch{};
+thread_local bool scratch_in_use = false;
+
+template <class F>
+void write_frame(buffer& out, F fill) {
+  if (scratch_in_use) {  // never expected: encoders do not nest
+    capnp::MallocMessageBuilder message;
+    fill(message.initRoot<wire::ServerFrame>());
+    append_frame(message, out);
+    return;
+  }
+  scratch_in_use = true;
+  {
+    capnp::MallocMessageBuilder message(kj::arrayPtr(scratch.data(), scratch.size()));
+    fill(message.initRoot<wire::ServerFrame>());
+    append_frame(message, out);
+  }  // the builder zeroes what it used, ready for the next frame
+  scratch_in_use = false;
+}
+
+kj::ArrayPtr<const kj::byte> bytes(std::string_view x) {
+  return {reinterpret_cast<const kj::byte*>(x.data()), x.size()};
+}
+
+capnp::Text::Reader text(std::string_view x) {
+  return {x.data(), x.size()};
+}
+
+} // namespace
+
+void challenge(buffer& out, std::string_view nonce) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    f.initChallenge().setNonce(bytes(nonce));
+  });
+}
+
+void welcome(buffer& out, std::string_view user, int64_t server_time,
+             uint32_t heartbeat_seconds, uint32_t max_payload) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto w = f.initWelcome();
+    w.setUser(text(user));
+    w.setServerTime(server_time);
+    w.setHeartbeatSeconds(heartbeat_seconds);
+    w.setMaxPayload(max_payload);
+  });
+}
+
+void registered(buffer& out, std::string_view user) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    f.initRegistered().setUser(text(user));
+  });
+}
+
+void inbox_entry(buffer& out, const inbox_item& item) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    if (item.what() == item_kind::message) {
+      auto d = f.initDeliver();
+      d.setSeq(item.seq);
+      d.setFrom(text(item.peer));
+      d.setId(bytes(item.id));
+      d.setPayload(bytes(item.payload));
+      d.setServerTime(item.time);
+    } else {
+      auto r = f.initReceipt();
+      r.setSeq(item.seq);
+      r.setId(bytes(item.id));
+      r.setPeer(text(item.peer));
+      r.setState(static_cast<wire::ReceiptState>(item.state));
+      r.setTime(item.time);
+    }
+  });
+}
+
+void sent(buffer& out, std::string_view id, std::string_view peer, int64_t time) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto r = f.initReceipt();
+    r.setId(bytes(id));
+    r.setPeer(text(peer));
+    r.setState(wire::ReceiptState::SENT);
+    r.setTime(time);
+  });
+}
+
+void presence(buffer& out, const presence_info& info) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto p = f.initPresence();
+    p.setUser(info.user);
+    p.setOnline(info.online);
+    p.setLastSeen(info.last_seen);
+  });
+}
+
+void error(buffer& out, wire::ErrorCode code, std::string_view message,
+           std::string_view refers_to) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto e = f.initError();
+    e.setCode(code);
+    e.setMessage(text(message));
+    e.setRefersTo(bytes(refers_to));
+  });
+}
+
+void pong(buffer& out) {
+  write_frame(out, [](wire::ServerFrame::Builder f) { f.setPong(); });
+}
+
+} // namespace parley::outgoing

@@ -1,0 +1,40 @@
+// The session: one broker per client connection, like an Erlang process per
+// socket.
+//
+// It reassembles and decodes frames, checks that the peer has proved who it is and
+// stays within its limits, turns frames into messages for the store, registry and
+// presence, and writes their answers and the user's inbox items back as frames.
+// It holds no durable state: when it dies, nothing is lost.
+//
+// It runs on the middleman's multiplexer thread with every other session, so it
+// does only socket work; signatures are checked by the verifier pool and storage
+// is the store's.
+//
+// It closes the connection (after an error frame saying why) on a malformed or
+// oversized frame, a bad login proof, no login within parley.login-timeout, too
+// many missed heartbeats, an outgoing queue over parley.max-outgoing-bytes, a
+// newer login of the same user, a logout, or (stop_atom) from the listener.
+#pragma once
+
+#include "actors/config.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/io/broker.hpp>
+#include <caf/io/connection_handle.hpp>
+
+namespace parley {
+
+/// The node-wide actors a session talks to.
+struct node_actors {
+  caf::actor store;
+  caf::actor registry;
+  caf::actor presence;
+  caf::actor verifier;
+};
+
+/// Hands the accepted connection `hdl` from `acceptor` to a new session.
+/// `settings` must outlive the session.
+caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
+                        const node_actors& actors, const node_settings* settings);
+
+} // namespace parley

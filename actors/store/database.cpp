@@ -1,0 +1,70 @@
+#include "actors/store/database.hpp"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+namespace parley {
+
+std::unique_ptr<database> database::open(const std::string& dir, bool read_only,
+                                         std::string& error) {
+  rocksdb::Options options;
+  options.create_if_missing = !read_only;
+  // Point reads (users, message status) dominate: bloom filters skip files.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.IncreaseParallelism(2);
+  rocksdb::DB* db = nullptr;
+  auto status = read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &db)
+                          : rocksdb::DB::Open(options, dir, &db);
+  if (!status.ok()) {
+    error = status.ToString();
+    return nullptr;
+  }
+  return std::unique_ptr<database>(new database(db));
+}
+
+database::database(rocksdb::DB* db) : db_(db) {
+  // nop
+}
+
+database::~database() {
+  if (db_)
+    db_->Close();
+}
+
+rocksdb::Status database::get(std::string_view key, std::string* value) {
+  return db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()),
+                  value);
+}
+
+rocksdb::Status database::write(rocksdb::WriteBatch& batch, bool sync) {
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return db_->Write(options, &batch);
+}
+
+rocksdb::Status database::scan(std::string_view from, std::string_view to,
+                               const visitor& visit) {
+  rocksdb::Slice upper(to.data(), to.size());
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid();
+       it->Next()) {
+    auto key = it->key();
+    auto value = it->value();
+    if (!visit({key.data(), key.size()}, {value.data(), value.size()}))
+      break;
+  }
+  return it->status();
+}
+
+std::string database::property(const std::string& name) {
+  std::string value;
+  if (!db_->GetProperty(name, &value))
+    return {};
+  return value;
+}
+
+} // namespace parley

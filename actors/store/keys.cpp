@@ -1,0 +1,71 @@
+#include "actors/store/keys.hpp"
+
+namespace parley::keys {
+
+namespace {
+
+std::string tagged(char tag, std::string_view name) {
+  std::string key;
+  key.reserve(1 + name.size() + 10);
+  key += tag;
+  key.append(name);
+  return key;
+}
+
+void append_big_endian(std::string& out, uint64_t x) {
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out += static_cast<char>((x >> shift) & 0xFF);
+}
+
+} // namespace
+
+std::string user(std::string_view name) {
+  return tagged('u', name);
+}
+
+std::string inbox(std::string_view name, uint64_t seq) {
+  auto key = inbox_begin(name);
+  append_big_endian(key, seq);
+  return key;
+}
+
+std::string inbox_begin(std::string_view name) {
+  auto key = tagged('i', name);
+  key += '\0';
+  return key;
+}
+
+std::string inbox_end(std::string_view name) {
+  auto key = tagged('i', name);
+  key += '\1';
+  return key;
+}
+
+uint64_t inbox_seq(std::string_view key) noexcept {
+  if (key.size() < 8)
+    return 0;
+  uint64_t x = 0;
+  for (auto c : key.substr(key.size() - 8))
+    x = (x << 8) | static_cast<uint8_t>(c);
+  return x;
+}
+
+std::string next_seq(std::string_view name) {
+  return tagged('q', name);
+}
+
+std::string status(std::string_view recipient, std::string_view sender,
+                   std::string_view id) {
+  auto key = tagged('m', recipient);
+  key += '\0';
+  key.append(sender);
+  key += '\0';
+  key.append(id);
+  return key;
+}
+
+std::string last_seen(std::string_view name) {
+  return tagged('l', name);
+}
+
+} // namespace parley::keys

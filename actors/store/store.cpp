@@ -1,0 +1,417 @@
+#include "actors/store/store.hpp"
+
+#include "actors/clock.hpp"
+#include "actors/log.hpp"
+#include "actors/messages.hpp"
+#include "actors/store/keys.hpp"
+#include "actors/store/records.hpp"
+
+#include <caf/all.hpp>
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace parley {
+
+namespace {
+
+/// A session's claim on its user's inbox.
+struct subscription {
+  caf::actor session;
+  /// Items below this seq were pushed to this session or are gone.
+  uint64_t next_push = 0;
+  /// Pushed and not yet acknowledged, with what each is.
+  std::unordered_map<uint64_t, item_kind> in_flight;
+};
+
+class store_state {
+public:
+  static inline const char* name = "store";
+
+  explicit store_state(caf::event_based_actor* self) : self_(self) {
+    // nop
+  }
+
+  void init(std::unique_ptr<database> db, const node_settings* settings) {
+    db_ = std::move(db);
+    settings_ = settings;
+  }
+
+  caf::behavior make_behavior() {
+    self_->set_down_handler([this](const caf::down_msg& msg) { on_down(msg); });
+    self_->set_exit_handler([this](const caf::exit_msg& msg) {
+      flush();
+      self_->quit(msg.reason);
+    });
+    return {
+      [this](register_atom, std::string& user, std::string& key) {
+        return on_register(user, key);
+      },
+      [this](user_key_atom, const std::string& user) -> caf::result<std::string> {
+        if (auto key = identity_key(user))
+          return *key;
+        return make_error(wire::ErrorCode::UNKNOWN_USER);
+      },
+      [this](append_atom, outgoing_message& msg) { return on_append(msg); },
+      [this](subscribe_atom, const std::string& user, const caf::actor& session) {
+        on_subscribe(user, session);
+      },
+      [this](ack_atom, const std::string& user, const std::string& peer,
+             const std::vector<std::string>& ids, uint8_t state) {
+        on_ack(user, peer, ids, static_cast<message_state>(state));
+      },
+      [this](ack_receipts_atom, const std::string& user,
+             const std::vector<uint64_t>& seqs) { on_ack_receipts(user, seqs); },
+      [this](last_seen_atom, const last_seen_batch& times) {
+        for (auto& [user, time] : times)
+          batch_.Put(keys::last_seen(user), encode_u64(static_cast<uint64_t>(time)));
+        schedule_flush();
+      },
+      [this](last_seen_atom, const std::string& user) -> caf::result<int64_t> {
+        if (!identity_key(user))
+          return make_error(wire::ErrorCode::UNKNOWN_USER);
+        std::string value;
+        if (!db_->get(keys::last_seen(user), &value).ok())
+          return 0;
+        return static_cast<int64_t>(decode_u64(value).value_or(0));
+      },
+      [this](inbox_depth_atom, const std::string& user) -> uint64_t {
+        uint64_t n = 0;
+        db_->scan(keys::inbox_begin(user), keys::inbox_end(user),
+                  [&n](std::string_view, std::string_view) {
+                    ++n;
+                    return true;
+                  });
+        return n;
+      },
+      [this](flush_atom) { flush(); },
+      [this](stop_atom) {
+        flush();
+        return caf::ok_atom::value;
+      },
+    };
+  }
+
+private:
+  // -- requests --------------------------------------------------------------------
+
+  caf::result<caf::ok_atom> on_register(const std::string& user,
+                                        const std::string& key) {
+    if (auto existing = identity_key(user)) {
+      if (*existing != key)
+        return make_error(wire::ErrorCode::NAME_TAKEN);
+      // The same key again: a retried register; answer once it is durable.
+    } else {
+      user_record record{key, now_ms()};
+      batch_.Put(keys::user(user), encode(record));
+      users_.emplace(user, key);
+      log(log_level::info, "registered user ", user);
+    }
+    ok_replies_.emplace_back(self_->make_response_promise());
+    schedule_flush();
+    return caf::delegated<caf::ok_atom>();
+  }
+
+  caf::result<int64_t> on_append(outgoing_message& msg) {
+    if (!identity_key(msg.to))
+      return make_error(wire::ErrorCode::UNKNOWN_USER);
+    auto status_key = keys::status(msg.to, msg.from, msg.id);
+    auto rp = self_->make_response_promise();
+    if (auto known = load_status(status_key)) {
+      // A retransmission: answer it like the first, deliver nothing new.
+      append_replies_.emplace_back(std::move(rp), known->time);
+    } else {
+      auto now = now_ms();
+      inbox_item item;
+      item.kind = static_cast<uint8_t>(item_kind::message);
+      item.peer = std::move(msg.from);
+      item.id = std::move(msg.id);
+      item.payload = std::move(msg.payload);
+      item.time = now;
+      auto seq = stage_inbox_item(msg.to, std::move(item));
+      stage_status(status_key, message_status{seq, message_state::stored, now});
+      append_replies_.emplace_back(std::move(rp), now);
+    }
+    schedule_flush();
+    return caf::delegated<int64_t>();
+  }
+
+  void on_subscribe(const std::string& user, const caf::actor& session) {
+    // A newer session replaces an older one, which the registry has kicked; the
+    // new one starts at the inbox's head, unacknowledged items included.
+    auto& sub = subscriptions_[user];
+    sub.session = session;
+    sub.next_push = 0;
+    sub.in_flight.clear();
+    self_->monitor(session);
+    touched_.insert(user);
+    schedule_flush();
+  }
+
+  void on_ack(const std::string& user, const std::string& peer,
+              const std::vector<std::string>& ids, message_state state) {
+    if (state != message_state::delivered && state != message_state::read)
+      return;
+    for (auto& id : ids) {
+      auto status_key = keys::status(user, peer, id);
+      auto status = load_status(status_key);
+      if (!status || status->state >= state)
+        continue;  // unknown, or acknowledged before: nothing new to say
+      if (status->state == message_state::stored)
+        remove_inbox_item(user, status->seq);
+      status->state = state;
+      stage_status(status_key, *status);
+      inbox_item receipt;
+      receipt.kind = static_cast<uint8_t>(item_kind::receipt);
+      receipt.state = static_cast<uint8_t>(state == message_state::read
+                                             ? wire::ReceiptState::READ
+                                             : wire::ReceiptState::DELIVERED);
+      receipt.peer = user;
+      receipt.id = id;
+      receipt.time = now_ms();
+      stage_inbox_item(peer, std::move(receipt));
+    }
+    schedule_flush();
+  }
+
+  void on_ack_receipts(const std::string& user, const std::vector<uint64_t>& seqs) {
+    auto i = subscriptions_.find(user);
+    if (i == subscriptions_.end())
+      return;
+    // Only receipts this session holds: a seq is not proof enough to delete a
+    // message, whose removal must come with its delivered receipt.
+    for (auto seq : seqs) {
+      auto j = i->second.in_flight.find(seq);
+      if (j == i->second.in_flight.end() || j->second != item_kind::receipt)
+        continue;
+      remove_inbox_item(user, seq);
+    }
+    schedule_flush();
+  }
+
+  void on_down(const caf::down_msg& msg) {
+    for (auto i = subscriptions_.begin(); i != subscriptions_.end(); ++i) {
+      if (i->second.session.address() == msg.source) {
+        subscriptions_.erase(i);
+        return;
+      }
+    }
+  }
+
+  // -- staging writes --------------------------------------------------------------
+
+  /// Gives `item` the user's next seq and stages it; returns the seq.
+  uint64_t stage_inbox_item(const std::string& user, inbox_item item) {
+    auto& next = next_seq(user);
+    item.seq = next++;
+    dirty_seqs_.insert(user);
+    batch_.Put(keys::inbox(user, item.seq), encode_inbox(item));
+    auto seq = item.seq;
+    staged_items_.emplace_back(user, std::move(item));
+    return seq;
+  }
+
+  /// Deletes an inbox item, which was written once: SingleDelete lets
+  /// compaction drop both the put and the delete.
+  void remove_inbox_item(const std::string& user, uint64_t seq) {
+    batch_.SingleDelete(keys::inbox(user, seq));
+    if (auto i = subscriptions_.find(user); i != subscriptions_.end()) {
+      if (i->second.in_flight.erase(seq) > 0)
+        touched_.insert(user);
+    }
+  }
+
+  void stage_status(const std::string& key, const message_status& status) {
+    batch_.Put(key, encode(status));
+    staged_status_[key] = status;
+  }
+
+  // -- reads (staged writes first) ------------------------------------------------
+
+  std::optional<std::string> identity_key(const std::string& user) {
+    if (auto i = users_.find(user); i != users_.end())
+      return i->second;
+    std::string value;
+    if (!db_->get(keys::user(user), &value).ok())
+      return std::nullopt;
+    auto record = decode_user(value);
+    if (!record)
+      return std::nullopt;
+    users_.emplace(user, record->identity_key);
+    return record->identity_key;
+  }
+
+  std::optional<message_status> load_status(const std::string& key) {
+    if (auto i = staged_status_.find(key); i != staged_status_.end())
+      return i->second;
+    std::string value;
+    if (!db_->get(key, &value).ok())
+      return std::nullopt;
+    return decode_status(value);
+  }
+
+  uint64_t& next_seq(const std::string& user) {
+    auto i = next_seqs_.find(user);
+    if (i != next_seqs_.end())
+      return i->second;
+    std::string value;
+    uint64_t next = 1;
+    if (db_->get(keys::next_seq(user), &value).ok())
+      next = decode_u64(value).value_or(1);
+    return next_seqs_.emplace(user, next).first->second;
+  }
+
+  // -- group commit ----------------------------------------------------------------
+
+  void schedule_flush() {
+    if (flush_scheduled_)
+      return;
+    flush_scheduled_ = true;
+    // Behind every request already in the mailbox: they all join this batch.
+    self_->send(self_, flush_atom::value);
+  }
+
+  void flush() {
+    flush_scheduled_ = false;
+    for (auto& user : dirty_seqs_)
+      batch_.Put(keys::next_seq(user), encode_u64(next_seqs_[user]));
+    auto status = batch_.Count() > 0 ? db_->write(batch_, settings_->fsync)
+                                     : rocksdb::Status::OK();
+    batch_.Clear();
+    dirty_seqs_.clear();
+    staged_status_.clear();
+    if (!status.ok()) {
+      fail_batch(status);
+      return;
+    }
+    for (auto& rp : ok_replies_)
+      rp.deliver(caf::ok_atom::value);
+    ok_replies_.clear();
+    for (auto& [rp, time] : append_replies_)
+      rp.deliver(time);
+    append_replies_.clear();
+    push_staged_items();
+    for (auto& user : touched_)
+      if (auto i = subscriptions_.find(user); i != subscriptions_.end())
+        refill(user, i->second);
+    touched_.clear();
+    for (auto& [user, items] : outgoing_)
+      if (auto i = subscriptions_.find(user); i != subscriptions_.end())
+        self_->send(i->second.session, deliver_atom::value, std::move(items));
+    outgoing_.clear();
+  }
+
+  /// Nothing of the batch is durable: say so to everyone who waits for it and
+  /// forget every cached fact it may have changed.
+  void fail_batch(const rocksdb::Status& status) {
+    log(log_level::error, "store: write failed: ", status.ToString());
+    auto err = make_error(wire::ErrorCode::INTERNAL);
+    for (auto& rp : ok_replies_)
+      rp.deliver(err);
+    for (auto& [rp, time] : append_replies_)
+      rp.deliver(err);
+    ok_replies_.clear();
+    append_replies_.clear();
+    staged_items_.clear();
+    users_.clear();
+    next_seqs_.clear();
+    for (auto& [user, sub] : subscriptions_) {
+      sub.next_push = 0;
+      sub.in_flight.clear();
+      touched_.insert(user);
+    }
+    schedule_flush();  // retry the refills, which read what is really on disk
+  }
+
+  /// Pushes freshly committed items straight from memory to sessions that have
+  /// room and nothing older waiting on disk.
+  void push_staged_items() {
+    for (auto& [user, item] : staged_items_) {
+      auto i = subscriptions_.find(user);
+      if (i == subscriptions_.end())
+        continue;
+      auto& sub = i->second;
+      if (sub.next_push != item.seq || sub.in_flight.size() >= settings_->inbox_window)
+        continue;  // older items wait on disk, or the window is full
+      sub.in_flight.emplace(item.seq, item.what());
+      sub.next_push = item.seq + 1;
+      outgoing_[user].push_back(std::move(item));
+    }
+    staged_items_.clear();
+  }
+
+  /// Reads waiting items from disk into the session's free window.
+  void refill(const std::string& user, subscription& sub) {
+    auto end = next_seq(user);
+    if (sub.next_push >= end || sub.in_flight.size() >= settings_->inbox_window)
+      return;
+    auto room = settings_->inbox_window - sub.in_flight.size();
+    auto& out = outgoing_[user];
+    bool filled = false;
+    auto status = db_->scan(
+      keys::inbox(user, sub.next_push), keys::inbox_end(user),
+      [&](std::string_view key, std::string_view value) {
+        auto seq = keys::inbox_seq(key);
+        auto item = decode_inbox(value, seq);
+        if (!item) {
+          log(log_level::error, "store: undecodable inbox item of ", user,
+              " seq ", seq, " skipped");
+        } else {
+          sub.in_flight.emplace(seq, item->what());
+          out.push_back(std::move(*item));
+        }
+        sub.next_push = seq + 1;
+        filled = --room == 0;
+        return !filled;
+      });
+    if (!status.ok()) {
+      log(log_level::error, "store: inbox read failed: ", status.ToString());
+      return;
+    }
+    if (!filled)
+      sub.next_push = end;  // everything committed has been considered
+  }
+
+  // -- state -----------------------------------------------------------------------
+
+  caf::event_based_actor* self_;
+  std::unique_ptr<database> db_;
+  const node_settings* settings_ = nullptr;
+
+  // The batch being staged and who waits for it.
+  rocksdb::WriteBatch batch_;
+  bool flush_scheduled_ = false;
+  std::vector<caf::response_promise> ok_replies_;
+  std::vector<std::pair<caf::response_promise, int64_t>> append_replies_;
+  std::vector<std::pair<std::string, inbox_item>> staged_items_;
+  std::unordered_map<std::string, message_status> staged_status_;
+  std::unordered_set<std::string> dirty_seqs_;
+
+  // Caches of what is on disk (or staged).
+  std::unordered_map<std::string, std::string> users_;  // name -> identity key
+  std::unordered_map<std::string, uint64_t> next_seqs_;
+
+  // Delivery.
+  std::unordered_map<std::string, subscription> subscriptions_;
+  std::unordered_set<std::string> touched_;  // subscriptions that may refill
+  std::unordered_map<std::string, inbox_items> outgoing_;
+};
+
+using store_actor = caf::stateful_actor<store_state>;
+
+caf::behavior store_impl(store_actor* self, database* db,
+                         const node_settings* settings) {
+  self->state.init(std::unique_ptr<database>(db), settings);
+  return self->state.make_behavior();
+}
+
+} // namespace
+
+caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db,
+                       const node_settings& settings) {
+  // Detached: its RocksDB writes block on fsync, which must not stall a
+  // scheduler thread that other actors need.
+  return sys.spawn<caf::detached>(store_impl, db.release(), &settings);
+}
+
+} // namespace parley

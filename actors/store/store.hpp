@@ -1,0 +1,47 @@
+// The store actor: the only code that touches the node's RocksDB.
+//
+// For the users homed on this node it keeps their registration, their inbox
+// (messages and receipts, numbered in the order they were stored), the status of
+// every message sent to them (so retransmissions are recognised), and last seen.
+//
+// Group commit: every write request in the mailbox joins one WriteBatch; the batch
+// is written (and its WAL fsynced with parley.fsync) when the actor reaches the
+// flush it scheduled behind them, and only then are the requests answered. So a
+// sender's single tick means the message is on disk.
+//
+// Delivery: a session subscribes for its user's inbox. The store pushes committed
+// items to it in seq order, at most parley.inbox-window unacknowledged at a time;
+// the rest wait on disk and are read in order as acknowledgements free the window.
+// A user with 100,000 waiting items costs the node one window, not the inbox.
+//
+// Requests and their answers:
+//   (register_atom, user, identity_key)        -> ok_atom | nameTaken
+//   (user_key_atom, user)                      -> identity_key | unknownUser
+//   (append_atom, outgoing_message)            -> int64 time stored | unknownUser
+//   (subscribe_atom, user, session)            -> pushes (deliver_atom, inbox_items)
+//   (ack_atom, user, peer, ids, uint8 state)      state: message_state
+//   (ack_receipts_atom, user, seqs)
+//   (last_seen_atom, last_seen_batch)             persists last-seen times
+//   (last_seen_atom, user)                     -> int64 ms (0: never) | unknownUser
+//   (inbox_depth_atom, user)                   -> uint64 items waiting
+//   (stop_atom)                                -> ok_atom once all is written
+//
+// It stops on an exit message, after writing what it has staged. A failed write
+// answers the batch's requests with `internal` and restarts every subscription
+// from its inbox's head, so nothing is claimed durable that is not.
+#pragma once
+
+#include "actors/config.hpp"
+#include "actors/store/database.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <memory>
+
+namespace parley {
+
+caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db,
+                       const node_settings& settings);
+
+} // namespace parley

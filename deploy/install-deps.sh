@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that parley's build, tests and tools need.
+# Idempotent: apt-get skips what is already installed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libcaf-dev libcaf-doc            # actors and distribution (CAF 0.17.6)
+  libcapnp-dev capnproto           # wire format
+  librocksdb-dev                   # storage
+  catch2                           # tests
+  libsodium-dev                    # Ed25519 identities, end-to-end crypto
+  libsqlite3-dev sqlite3           # client outbox
+  libcli11-dev                     # command lines
+  libedit-dev                      # parley-shell line editing
+  libboost-dev                     # Boost.Beast for parley-media
+  python3                          # test drivers
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${packages[@]}"

@@ -1,0 +1,103 @@
+#include "node/listener.hpp"
+
+#include "actors/log.hpp"
+#include "actors/messages.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <unordered_map>
+
+namespace parley {
+
+namespace {
+
+constexpr auto drain_grace = std::chrono::seconds(5);
+
+class listener_state {
+public:
+  static inline const char* name = "listener";
+
+  explicit listener_state(caf::io::broker* self) : self_(self) {
+    // nop
+  }
+
+  caf::behavior make_behavior(caf::io::doorman_ptr doorman, node_actors actors,
+                              const node_settings* settings) {
+    actors_ = std::move(actors);
+    settings_ = settings;
+    acceptor_ = doorman->hdl();
+    self_->add_doorman(std::move(doorman));
+    self_->set_down_handler([this](const caf::down_msg& msg) {
+      sessions_.erase(msg.source);
+      if (stopping_ && sessions_.empty())
+        self_->quit();
+    });
+    return {
+      [this](const caf::io::new_connection_msg& msg) {
+        auto session = fork_session(self_, msg.handle, actors_, settings_);
+        self_->monitor(session);
+        sessions_.emplace(session.address(), session);
+      },
+      [](const caf::io::acceptor_closed_msg&) {
+        // nop: only stop closes it
+      },
+      [this](stop_atom) { stop(); },
+      [this](caf::get_atom) { return static_cast<uint64_t>(sessions_.size()); },
+      [this](tick_atom) {
+        if (!sessions_.empty())
+          log(log_level::warning, "listener: ", sessions_.size(),
+              " sessions did not stop in time");
+        self_->quit();
+      },
+    };
+  }
+
+private:
+  void stop() {
+    if (stopping_)
+      return;
+    stopping_ = true;
+    self_->close(acceptor_);
+    log(log_level::info, "listener: stopped accepting; closing ", sessions_.size(),
+        " sessions");
+    if (sessions_.empty()) {
+      self_->quit();
+      return;
+    }
+    for (auto& [addr, session] : sessions_)
+      self_->send(session, stop_atom::value);
+    self_->delayed_send(self_, drain_grace, tick_atom::value);
+  }
+
+  caf::io::broker* self_;
+  node_actors actors_;
+  const node_settings* settings_ = nullptr;
+  caf::io::accept_handle acceptor_;
+  std::unordered_map<caf::actor_addr, caf::actor> sessions_;
+  bool stopping_ = false;
+};
+
+using listener_broker = caf::io::stateful_broker<listener_state>;
+
+caf::behavior listener_impl(listener_broker* self, caf::io::doorman_ptr doorman,
+                            node_actors actors, const node_settings* settings) {
+  return self->state.make_behavior(std::move(doorman), std::move(actors), settings);
+}
+
+} // namespace
+
+caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
+                                              const node_actors& actors,
+                                              const node_settings& settings) {
+  auto& mm = sys.middleman();
+  auto doorman = mm.backend().new_tcp_doorman(settings.port, settings.host.c_str(),
+                                              true);
+  if (!doorman)
+    return std::move(doorman.error());
+  auto port = (*doorman)->port();
+  auto actor = mm.spawn_broker(listener_impl, std::move(*doorman), actors, &settings);
+  return listener_handle{actor, port};
+}
+
+} // namespace parley

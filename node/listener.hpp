@@ -1,0 +1,29 @@
+// The listener: accepts client connections and forks a session for each.
+//
+//   (stop_atom)  stops accepting, tells every session to stop (each sends its
+//                client a shuttingDown error and closes), and quits once they are
+//                gone, or after a grace period.
+//   (get_atom)   -> uint64: open sessions
+#pragma once
+
+#include "actors/config.hpp"
+#include "actors/session/session.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include <cstdint>
+
+namespace parley {
+
+struct listener_handle {
+  caf::actor actor;
+  uint16_t port = 0;  // the bound port, also when settings asked for 0
+};
+
+caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
+                                              const node_actors& actors,
+                                              const node_settings& settings);
+
+} // namespace parley

@@ -1,0 +1,86 @@
+// parley-node: one node of a parley cluster (by default a whole one: a single
+// node with its RocksDB in ./data, listening on 127.0.0.1:7000).
+//
+// Options: --host, --port, --data-dir, --port-file, and every parley.* setting
+// (see --help), also from a config file (--config-file, default parley.ini).
+// SIGINT or SIGTERM stops it cleanly.
+
+#include "actors/config.hpp"
+#include "actors/log.hpp"
+#include "node/argv.hpp"
+#include "node/node.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <sodium.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+namespace {
+
+bool write_port_file(const std::string& path, uint16_t port) {
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << '\n';
+    if (!out)
+      return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  using namespace parley;
+  if (sodium_init() < 0) {
+    std::cerr << "parley-node: libsodium failed to initialise\n";
+    return 1;
+  }
+  // Every thread inherits this mask; the main thread takes the signals below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  node_config cfg;
+  cfg.load<caf::io::middleman>();
+  auto args = join_long_options(argc, argv, cfg.options());
+  if (auto err = cfg.parse(std::move(args), "parley.ini")) {
+    std::cerr << "parley-node: " << cfg.render(err) << "\n";
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  if (!cfg.remainder.empty()) {
+    std::cerr << "parley-node: unknown argument: " << cfg.remainder.front() << "\n";
+    return 2;
+  }
+  if (auto problem = cfg.settings.validate(); !problem.empty()) {
+    std::cerr << "parley-node: " << problem << "\n";
+    return 2;
+  }
+  caf::actor_system sys{cfg};
+  node n{sys, cfg.settings};
+  if (auto problem = n.start(); !problem.empty()) {
+    log(log_level::error, "node: ", problem);
+    return 1;
+  }
+  if (!cfg.settings.port_file.empty()
+      && !write_port_file(cfg.settings.port_file, n.port())) {
+    log(log_level::error, "node: cannot write ", cfg.settings.port_file);
+    n.stop();
+    return 1;
+  }
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  log(log_level::info, "node: ", signal == SIGINT ? "SIGINT" : "SIGTERM",
+      " received; stopping");
+  n.stop();
+  return 0;
+}

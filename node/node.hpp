@@ -1,0 +1,46 @@
+// A parley node: its store, presence, registry, verifier pool and listener,
+// started in dependency order and stopped in reverse so nothing acknowledged is
+// left unwritten.
+#pragma once
+
+#include "actors/config.hpp"
+#include "actors/session/session.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include <string>
+
+namespace parley {
+
+class node {
+public:
+  node(caf::actor_system& sys, const node_settings& settings);
+
+  ~node();
+
+  /// Opens the store and starts listening. Returns an error text on failure.
+  std::string start();
+
+  /// Stops accepting, closes every session, writes what is pending, and stops
+  /// every actor. Safe to call twice.
+  void stop();
+
+  /// The port clients connect to (the bound one when the setting was 0).
+  uint16_t port() const noexcept {
+    return port_;
+  }
+
+  const node_actors& actors() const noexcept {
+    return actors_;
+  }
+
+private:
+  caf::actor_system& sys_;
+  const node_settings& settings_;
+  node_actors actors_;
+  caf::actor listener_;
+  uint16_t port_ = 0;
+  bool running_ = false;
+};
+
+} // namespace parley

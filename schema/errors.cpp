@@ -1,0 +1,27 @@
+#include "schema/errors.hpp"
+
+#include <capnp/schema.h>
+
+namespace parley {
+
+std::string_view to_string(wire::ErrorCode code) noexcept {
+  // The schema is the one list of codes: read the names from it.
+  auto enumerants = capnp::Schema::from<wire::ErrorCode>().getEnumerants();
+  auto index = static_cast<uint16_t>(code);
+  if (index >= enumerants.size())
+    return "unknown";
+  auto name = enumerants[index].getProto().getName();
+  return {name.cStr(), name.size()};
+}
+
+bool retryable(wire::ErrorCode code) noexcept {
+  switch (code) {
+    case wire::ErrorCode::UNAVAILABLE:
+    case wire::ErrorCode::SHUTTING_DOWN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+} // namespace parley
