@@ -284,12 +284,8 @@ private:
       fail_batch(status);
       return;
     }
-    for (auto& rp : ok_replies_)
-      rp.deliver(caf::ok_atom::value);
-    ok_replies_.clear();
-    for (auto& [rp, time] : append_replies_)
-      rp.deliver(time);
-    append_replies_.clear();
+    // Pushes leave before the answers: whoever gets an answer from this batch has
+    // been sent everything the batch made deliverable to it.
     push_staged_items();
     for (auto& user : touched_)
       if (auto i = subscriptions_.find(user); i != subscriptions_.end())
@@ -299,6 +295,12 @@ private:
       if (auto i = subscriptions_.find(user); i != subscriptions_.end())
         self_->send(i->second.session, deliver_atom::value, std::move(items));
     outgoing_.clear();
+    for (auto& rp : ok_replies_)
+      rp.deliver(caf::ok_atom::value);
+    ok_replies_.clear();
+    for (auto& [rp, time] : append_replies_)
+      rp.deliver(time);
+    append_replies_.clear();
   }
 
   /// Nothing of the batch is durable: say so to everyone who waits for it and

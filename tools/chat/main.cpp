@@ -1,0 +1,85 @@
+// parley-chat: a command-line chat client.
+//
+//   parley-chat [--server HOST:PORT] [--home DIR] --user NAME [--json] COMMAND
+//
+// Commands: register, send TO [TEXT], listen [--count N] [--timeout S] [--read],
+// last-seen USER; with no command, an interactive mode.
+
+#include "schema/rules.hpp"
+#include "tools/chat/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <sodium.h>
+
+#include <csignal>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace parley;
+  if (sodium_init() < 0) {
+    std::cerr << "parley-chat: libsodium failed to initialise\n";
+    return 1;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"parley-chat: send and receive parley messages"};
+  std::string server = "127.0.0.1:7000";
+  std::string home = keystore::default_home();
+  std::string user;
+  bool json = false;
+  double request_timeout = 10;
+  app.add_option("--server", server, "node (or load balancer) as HOST:PORT")
+    ->capture_default_str();
+  app.add_option("--home", home, "folder of this device's keys")->capture_default_str();
+  app.add_option("--user", user, "who you are");
+  app.add_flag("--json", json, "one JSON object per line");
+  app.add_option("--request-timeout", request_timeout,
+                 "seconds to wait for the node's answers")
+    ->capture_default_str();
+
+  auto reg = app.add_subcommand("register", "claim --user with a new key");
+  auto send = app.add_subcommand("send", "send TEXT, or each line of stdin");
+  std::string to;
+  std::optional<std::string> text;
+  send->add_option("to", to, "recipient")->required();
+  send->add_option("text", text, "message text (default: one message per stdin line)");
+  auto listen = app.add_subcommand("listen", "print incoming messages and receipts");
+  std::optional<size_t> count;
+  std::optional<double> timeout;
+  bool read = false;
+  listen->add_option("--count", count, "exit after this many messages");
+  listen->add_option("--timeout", timeout, "exit after this many seconds");
+  listen->add_flag("--read", read, "mark messages read as well as delivered");
+  auto seen = app.add_subcommand("last-seen", "whether USER is online, or since when not");
+  std::string seen_user;
+  seen->add_option("user", seen_user, "whose presence")->required();
+  app.require_subcommand(0, 1);
+  app.fallthrough();  // global options may follow the command too
+  CLI11_PARSE(app, argc, argv);
+
+  auto colon = server.rfind(':');
+  client::options opts;
+  try {
+    if (colon == std::string::npos)
+      throw std::invalid_argument("no port");
+    opts.host = server.substr(0, colon);
+    opts.port = static_cast<uint16_t>(std::stoul(server.substr(colon + 1)));
+  } catch (const std::exception&) {
+    std::cerr << "parley-chat: --server must be HOST:PORT\n";
+    return 2;
+  }
+  opts.timeout = std::chrono::milliseconds(static_cast<int64_t>(request_timeout * 1000));
+  if (!valid_user_name(user)) {
+    std::cerr << "parley-chat: --user must be 1-32 characters of [a-z0-9._-]\n";
+    return 2;
+  }
+  chat::context ctx{opts, keystore{home}, user, chat::printer{json}};
+  if (*reg)
+    return chat::run_register(ctx);
+  if (*send)
+    return chat::run_send(ctx, to, text);
+  if (*listen)
+    return chat::run_listen(ctx, count, timeout, read);
+  if (*seen)
+    return chat::run_last_seen(ctx, seen_user);
+  return chat::run_interactive(ctx);
+}

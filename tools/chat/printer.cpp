@@ -1,0 +1,140 @@
+#include "tools/chat/printer.hpp"
+
+#include "schema/errors.hpp"
+#include "tools/client/message_id.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+namespace parley::chat {
+
+namespace {
+
+std::string clock_time(int64_t ms) {
+  auto secs = static_cast<time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+void emit(const std::string& line) {
+  std::cout << line << std::endl;  // flushed: output is read by scripts and tests
+}
+
+} // namespace
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+const char* state_name(wire::ReceiptState state) {
+  switch (state) {
+    case wire::ReceiptState::SENT:
+      return "sent";
+    case wire::ReceiptState::DELIVERED:
+      return "delivered";
+    case wire::ReceiptState::READ:
+      return "read";
+  }
+  return "unknown";
+}
+
+void printer::print(const client::event& e) {
+  std::visit([this](const auto& x) { print(x); }, e);
+}
+
+void printer::print(const client::message& m) {
+  if (json_)
+    emit("{\"type\":\"message\",\"from\":" + json_string(m.from) + ",\"id\":\""
+         + to_hex(m.id) + "\",\"text\":" + json_string(m.payload)
+         + ",\"time\":" + std::to_string(m.server_time) + "}");
+  else
+    emit("[" + clock_time(m.server_time) + "] " + m.from + ": " + m.payload);
+}
+
+void printer::print(const client::receipt& r) {
+  if (json_)
+    emit("{\"type\":\"receipt\",\"id\":\"" + to_hex(r.id) + "\",\"peer\":"
+         + json_string(r.peer) + ",\"state\":\"" + state_name(r.state)
+         + "\",\"time\":" + std::to_string(r.time) + "}");
+  else
+    emit(std::string(state_name(r.state)) + ": message " + to_hex(r.id) + " to "
+         + r.peer);
+}
+
+void printer::print(const client::presence& p) {
+  if (json_) {
+    emit("{\"type\":\"presence\",\"user\":" + json_string(p.user) + ",\"online\":"
+         + (p.online ? "true" : "false") + ",\"lastSeen\":"
+         + std::to_string(p.last_seen) + "}");
+  } else if (p.online) {
+    emit(p.user + " is online");
+  } else if (p.last_seen == 0) {
+    emit(p.user + " has not been seen yet");
+  } else {
+    emit(p.user + " was last seen " + clock_time(p.last_seen));
+  }
+}
+
+void printer::print(const client::server_error& e) {
+  auto code = std::string(to_string(e.code));
+  if (json_)
+    emit("{\"type\":\"error\",\"code\":" + json_string(code) + ",\"message\":"
+         + json_string(e.message)
+         + (e.refers_to.empty() ? "" : ",\"id\":\"" + to_hex(e.refers_to) + "\"")
+         + "}");
+  else
+    emit("error " + code + ": " + e.message);
+}
+
+void printer::print(const client::failure& f) {
+  if (json_) {
+    auto code = f.what == client::failure::kind::server ? std::string(to_string(f.code))
+                                                        : std::string("client");
+    emit("{\"type\":\"error\",\"code\":" + json_string(code) + ",\"message\":"
+         + json_string(f.describe()) + "}");
+  } else {
+    std::cerr << "parley-chat: " << f.describe() << std::endl;
+  }
+}
+
+void printer::info(const std::string& text) {
+  if (json_)
+    emit("{\"type\":\"info\",\"message\":" + json_string(text) + "}");
+  else
+    emit(text);
+}
+
+} // namespace parley::chat

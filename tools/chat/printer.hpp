@@ -1,0 +1,35 @@
+// How parley-chat shows what happens: a line of text per event, or with --json one
+// JSON object per line.
+#pragma once
+
+#include "tools/client/client.hpp"
+
+#include <string>
+
+namespace parley::chat {
+
+class printer {
+public:
+  explicit printer(bool json) : json_(json) {}
+
+  void print(const client::event& e);
+  void print(const client::message& m);
+  void print(const client::receipt& r);
+  void print(const client::presence& p);
+  void print(const client::server_error& e);
+  void print(const client::failure& f);
+
+  /// A note for people (e.g. "registered alice"); a {"type":"info"} line in JSON.
+  void info(const std::string& text);
+
+private:
+  bool json_;
+};
+
+/// `text` as a JSON string literal, quotes included.
+std::string json_string(const std::string& text);
+
+/// "sent", "delivered" or "read".
+const char* state_name(wire::ReceiptState state);
+
+} // namespace parley::chat

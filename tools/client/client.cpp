@@ -1,0 +1,444 @@
+#include "tools/client/client.hpp"
+
+#include "schema/errors.hpp"
+#include "schema/frame.hpp"
+#include "schema/rules.hpp"
+
+#include <capnp/message.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace parley::client {
+
+namespace {
+
+failure transport(std::string message) {
+  return failure{failure::kind::transport, wire::ErrorCode::INTERNAL,
+                 std::move(message)};
+}
+
+failure from_server(const server_error& err) {
+  return failure{failure::kind::server, err.code, err.message};
+}
+
+kj::ArrayPtr<const kj::byte> bytes(const std::string& x) {
+  return {reinterpret_cast<const kj::byte*>(x.data()), x.size()};
+}
+
+std::string to_string(capnp::Data::Reader x) {
+  return {reinterpret_cast<const char*>(x.begin()), x.size()};
+}
+
+std::string to_string(capnp::Text::Reader x) {
+  return {x.cStr(), x.size()};
+}
+
+} // namespace
+
+std::string failure::describe() const {
+  switch (what) {
+    case kind::server:
+      return std::string(parley::to_string(code)) + ": " + message;
+    case kind::timeout:
+      return "timeout: " + message;
+    case kind::protocol:
+      return "protocol error: " + message;
+    case kind::local:
+      return message;
+    default:
+      return "connection: " + message;
+  }
+}
+
+connection::connection(options opts) : opts_(std::move(opts)) {
+  // nop
+}
+
+connection::~connection() {
+  close();
+}
+
+outcome<done> connection::connect() {
+  close();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  auto port = std::to_string(opts_.port);
+  if (auto rc = ::getaddrinfo(opts_.host.c_str(), port.c_str(), &hints, &found);
+      rc != 0)
+    return transport(opts_.host + ": " + gai_strerror(rc));
+  std::string last_error = "no address";
+  for (auto* ai = found; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0)
+      continue;
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      fd_ = fd;
+      break;
+    }
+    last_error = std::strerror(errno);
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  if (fd_ < 0)
+    return transport("cannot connect to " + opts_.host + ":" + port + ": "
+                     + last_error);
+  reader_ = std::make_unique<frame_reader>(opts_.max_frame);
+  queue_.clear();
+  heartbeat_every_ = std::chrono::milliseconds{0};
+  last_write_ = clock::now();
+  return done{};
+}
+
+void connection::close() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+// -- writing ----------------------------------------------------------------------
+
+outcome<done> connection::write_raw(const std::string& bytes) {
+  if (fd_ < 0)
+    return transport("not connected");
+  size_t off = 0;
+  while (off < bytes.size()) {
+    auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      auto why = std::string("write failed: ") + std::strerror(errno);
+      close();
+      return transport(why);
+    }
+    off += static_cast<size_t>(n);
+  }
+  last_write_ = clock::now();
+  return done{};
+}
+
+template <class F>
+outcome<done> connection::write_frame(F fill) {
+  capnp::MallocMessageBuilder message;
+  fill(message.initRoot<wire::ClientFrame>());
+  std::vector<char> out;
+  append_frame(message, out);
+  return write_raw(std::string(out.begin(), out.end()));
+}
+
+outcome<done> connection::post(const std::string& to, const std::string& id,
+                               const std::string& payload) {
+  return write_frame([&](wire::ClientFrame::Builder f) {
+    auto s = f.initSend();
+    s.setId(bytes(id));
+    s.setTo(to);
+    s.setPayload(bytes(payload));
+  });
+}
+
+outcome<done> connection::ack(const std::string& peer,
+                              const std::vector<std::string>& ids,
+                              wire::AckState state) {
+  return write_frame([&](wire::ClientFrame::Builder f) {
+    auto a = f.initAck();
+    a.setPeer(peer);
+    a.setState(state);
+    auto list = a.initIds(static_cast<unsigned>(ids.size()));
+    for (unsigned i = 0; i < ids.size(); ++i)
+      list.set(i, bytes(ids[i]));
+  });
+}
+
+outcome<done> connection::ack_receipts(const std::vector<uint64_t>& seqs) {
+  return write_frame([&](wire::ClientFrame::Builder f) {
+    auto list = f.initAckReceipts().initSeqs(static_cast<unsigned>(seqs.size()));
+    for (unsigned i = 0; i < seqs.size(); ++i)
+      list.set(i, seqs[i]);
+  });
+}
+
+outcome<done> connection::heartbeat() {
+  return write_frame([](wire::ClientFrame::Builder f) { f.setHeartbeat(); });
+}
+
+outcome<done> connection::watch(const std::vector<std::string>& users) {
+  return write_frame([&](wire::ClientFrame::Builder f) {
+    auto list = f.initWatch().initUsers(static_cast<unsigned>(users.size()));
+    for (unsigned i = 0; i < users.size(); ++i)
+      list.set(i, users[i]);
+  });
+}
+
+outcome<done> connection::logout() {
+  return write_frame([](wire::ClientFrame::Builder f) { f.setLogout(); });
+}
+
+outcome<done> connection::keep_alive() {
+  if (heartbeat_every_.count() > 0 && clock::now() - last_write_ >= heartbeat_every_)
+    return heartbeat();
+  return done{};
+}
+
+// -- reading ----------------------------------------------------------------------
+
+outcome<bool> connection::pump(clock::time_point deadline) {
+  if (fd_ < 0)
+    return transport("not connected");
+  bool queued = false;
+  for (;;) {
+    while (auto words = reader_->next()) {
+      try {
+        capnp::FlatArrayMessageReader frame(*words, reader_options(words->size()));
+        auto f = frame.getRoot<wire::ServerFrame>();
+        switch (f.which()) {
+          case wire::ServerFrame::CHALLENGE:
+            queue_.emplace_back(challenge{to_string(f.getChallenge().getNonce())});
+            break;
+          case wire::ServerFrame::WELCOME: {
+            auto w = f.getWelcome();
+            queue_.emplace_back(welcome_info{to_string(w.getUser()), w.getServerTime(),
+                                             w.getHeartbeatSeconds(),
+                                             w.getMaxPayload()});
+            break;
+          }
+          case wire::ServerFrame::REGISTERED:
+            queue_.emplace_back(registered{to_string(f.getRegistered().getUser())});
+            break;
+          case wire::ServerFrame::DELIVER: {
+            auto d = f.getDeliver();
+            queue_.emplace_back(message{d.getSeq(), to_string(d.getFrom()),
+                                        to_string(d.getId()), to_string(d.getPayload()),
+                                        d.getServerTime()});
+            break;
+          }
+          case wire::ServerFrame::RECEIPT: {
+            auto r = f.getReceipt();
+            queue_.emplace_back(receipt{r.getSeq(), to_string(r.getId()),
+                                        to_string(r.getPeer()), r.getState(),
+                                        r.getTime()});
+            break;
+          }
+          case wire::ServerFrame::PRESENCE: {
+            auto p = f.getPresence();
+            queue_.emplace_back(
+              presence{to_string(p.getUser()), p.getOnline(), p.getLastSeen()});
+            break;
+          }
+          case wire::ServerFrame::ERROR: {
+            auto e = f.getError();
+            queue_.emplace_back(server_error{e.getCode(), to_string(e.getMessage()),
+                                             to_string(e.getRefersTo())});
+            break;
+          }
+          case wire::ServerFrame::PONG:
+            queue_.emplace_back(pong{});
+            break;
+          default:
+            break;  // a newer node's frame: skip it
+        }
+        queued = true;
+      } catch (const kj::Exception& e) {
+        close();
+        return failure{failure::kind::protocol, wire::ErrorCode::INTERNAL,
+                       "undecodable frame from the node"};
+      }
+    }
+    if (reader_->error() != frame_error::none) {
+      close();
+      return failure{failure::kind::protocol, wire::ErrorCode::INTERNAL,
+                     "bad frame header from the node"};
+    }
+    if (queued)
+      return true;
+    if (auto ok = keep_alive(); !ok)
+      return ok.error();
+    auto now = clock::now();
+    if (now >= deadline)
+      return false;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    if (heartbeat_every_.count() > 0)
+      wait = std::min(wait, heartbeat_every_);
+    pollfd p{fd_, POLLIN, 0};
+    auto rc = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, wait.count())));
+    if (rc < 0 && errno != EINTR) {
+      close();
+      return transport(std::string("poll failed: ") + std::strerror(errno));
+    }
+    if (rc <= 0)
+      continue;
+    char buf[64 * 1024];
+    auto n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n == 0) {
+      close();
+      return transport("the node closed the connection");
+    }
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN)
+        continue;
+      auto why = std::string("read failed: ") + std::strerror(errno);
+      close();
+      return transport(why);
+    }
+    reader_->feed(buf, static_cast<size_t>(n));
+  }
+}
+
+template <class Match>
+outcome<connection::incoming> connection::wait_for(Match match) {
+  auto deadline = clock::now() + opts_.timeout;
+  size_t scanned = 0;
+  for (;;) {
+    for (auto i = queue_.begin() + static_cast<ptrdiff_t>(scanned); i != queue_.end();
+         ++i) {
+      if (match(*i)) {
+        auto found = std::move(*i);
+        queue_.erase(i);
+        return found;
+      }
+    }
+    scanned = queue_.size();
+    auto more = pump(deadline);
+    if (!more) {
+      // Say why the node hung up, if it did.
+      for (auto& x : queue_)
+        if (auto err = std::get_if<server_error>(&x))
+          return from_server(*err);
+      return more.error();
+    }
+    if (!*more)
+      return failure{failure::kind::timeout, wire::ErrorCode::INTERNAL,
+                     "no answer from the node"};
+  }
+}
+
+outcome<std::optional<event>> connection::next_event(std::chrono::milliseconds wait) {
+  auto deadline = clock::now() + wait;
+  for (;;) {
+    while (!queue_.empty()) {
+      auto x = std::move(queue_.front());
+      queue_.pop_front();
+      if (auto m = std::get_if<message>(&x))
+        return std::optional<event>{std::move(*m)};
+      if (auto r = std::get_if<receipt>(&x))
+        return std::optional<event>{std::move(*r)};
+      if (auto p = std::get_if<presence>(&x))
+        return std::optional<event>{std::move(*p)};
+      if (auto e = std::get_if<server_error>(&x))
+        return std::optional<event>{std::move(*e)};
+      // pongs and late control frames carry nothing for the caller
+    }
+    if (fd_ < 0)
+      return transport("not connected");
+    auto more = pump(deadline);
+    if (!more)
+      return more.error();
+    if (!*more)
+      return std::optional<event>{};
+  }
+}
+
+// -- requests with answers --------------------------------------------------------
+
+outcome<done> connection::register_user(const std::string& user, const identity& id) {
+  auto sent = write_frame([&](wire::ClientFrame::Builder f) {
+    auto r = f.initRegister();
+    r.setUser(user);
+    r.setIdentityKey(bytes(id.public_key()));
+  });
+  if (!sent)
+    return sent;
+  auto answer = wait_for([&](const incoming& x) {
+    return std::holds_alternative<registered>(x)
+           || (std::holds_alternative<server_error>(x)
+               && std::get<server_error>(x).refers_to.empty());
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return done{};
+}
+
+outcome<welcome_info> connection::login(const std::string& user, const identity& id) {
+  auto is_answer = [](auto kind) {
+    return [](const incoming& x) {
+      return std::holds_alternative<decltype(kind)>(x)
+             || (std::holds_alternative<server_error>(x)
+                 && std::get<server_error>(x).refers_to.empty());
+    };
+  };
+  auto sent = write_frame(
+    [&](wire::ClientFrame::Builder f) { f.initLogin().setUser(user); });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for(is_answer(challenge{}));
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  auto proof = id.sign(login_proof_message(std::get<challenge>(*answer).nonce));
+  sent = write_frame(
+    [&](wire::ClientFrame::Builder f) { f.initProve().setSignature(bytes(proof)); });
+  if (!sent)
+    return sent.error();
+  answer = wait_for(is_answer(welcome_info{}));
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  auto info = std::get<welcome_info>(*answer);
+  heartbeat_every_ = std::chrono::seconds(std::max<uint32_t>(1, info.heartbeat_seconds));
+  return info;
+}
+
+outcome<receipt> connection::send(const std::string& to, const std::string& id,
+                                  const std::string& payload) {
+  auto sent = post(to, id, payload);
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([&](const incoming& x) {
+    if (auto r = std::get_if<receipt>(&x))
+      return r->id == id && r->state == wire::ReceiptState::SENT;
+    if (auto e = std::get_if<server_error>(&x))
+      return e->refers_to == id || e->refers_to.empty();
+    return false;
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<receipt>(*answer);
+}
+
+outcome<presence> connection::last_seen(const std::string& user) {
+  auto sent = write_frame(
+    [&](wire::ClientFrame::Builder f) { f.initLastSeen().setUser(user); });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([&](const incoming& x) {
+    if (auto p = std::get_if<presence>(&x))
+      return p->user == user;
+    if (auto e = std::get_if<server_error>(&x))
+      return e->refers_to.empty();
+    return false;
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<presence>(*answer);
+}
+
+} // namespace parley::client

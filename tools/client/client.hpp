@@ -1,0 +1,213 @@
+// parley's client library: one blocking connection to a node, speaking the wire
+// protocol of schema/protocol.capnp. Used by parley-chat and the tests.
+//
+// Calls that wait (register, login, send, last_seen) read frames until their
+// answer comes; whatever else arrives meanwhile (messages, receipts, presence)
+// is queued and handed out by next_event, in arrival order. While it waits, the
+// client sends heartbeats at the interval the node asked for.
+#pragma once
+
+#include "schema/protocol.capnp.h"
+#include "tools/client/keystore.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace parley {
+
+class frame_reader;
+
+namespace client {
+
+// -- events from the node ---------------------------------------------------------
+
+struct message {
+  uint64_t seq = 0;
+  std::string from;
+  std::string id;
+  std::string payload;
+  int64_t server_time = 0;
+};
+
+struct receipt {
+  uint64_t seq = 0;  // 0 for `sent`, which needs no acknowledgement
+  std::string id;
+  std::string peer;
+  wire::ReceiptState state = wire::ReceiptState::SENT;
+  int64_t time = 0;
+};
+
+struct presence {
+  std::string user;
+  bool online = false;
+  int64_t last_seen = 0;
+};
+
+struct server_error {
+  wire::ErrorCode code = wire::ErrorCode::INTERNAL;
+  std::string message;
+  std::string refers_to;
+};
+
+using event = std::variant<message, receipt, presence, server_error>;
+
+// -- outcomes ---------------------------------------------------------------------
+
+/// Why a call failed.
+struct failure {
+  enum class kind {
+    transport,  ///< connecting, reading or writing failed, or the node closed
+    server,     ///< the node answered with an error frame (see `code`)
+    timeout,    ///< no answer in time
+    protocol,   ///< the node sent something this client does not understand
+    local,      ///< a problem on this device (e.g. no key for the user)
+  };
+  kind what = kind::transport;
+  wire::ErrorCode code = wire::ErrorCode::INTERNAL;
+  std::string message;
+
+  std::string describe() const;
+};
+
+/// A value or the failure that prevented it.
+template <class T>
+class outcome {
+public:
+  outcome(T value) : value_(std::move(value)) {}
+  outcome(failure why) : failure_(std::move(why)) {}
+
+  explicit operator bool() const noexcept {
+    return value_.has_value();
+  }
+  T& operator*() {
+    return *value_;
+  }
+  T* operator->() {
+    return &*value_;
+  }
+  const failure& error() const {
+    return *failure_;
+  }
+
+private:
+  std::optional<T> value_;
+  std::optional<failure> failure_;
+};
+
+struct done {};
+
+struct welcome_info {
+  std::string user;
+  int64_t server_time = 0;
+  uint32_t heartbeat_seconds = 0;
+  uint32_t max_payload = 0;
+};
+
+// -- the connection ---------------------------------------------------------------
+
+struct options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 7000;
+  std::chrono::milliseconds timeout{10000};  // for each waiting call
+  size_t max_frame = 1024 * 1024;            // the largest frame accepted
+};
+
+class connection {
+public:
+  explicit connection(options opts);
+  ~connection();
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  outcome<done> connect();
+  void close();
+  bool is_open() const noexcept {
+    return fd_ >= 0;
+  }
+
+  // -- requests that wait for their answer -----------------------------------------
+
+  outcome<done> register_user(const std::string& user, const identity& id);
+  outcome<welcome_info> login(const std::string& user, const identity& id);
+  /// Sends a message with the given id and waits for its sent tick.
+  outcome<receipt> send(const std::string& to, const std::string& id,
+                        const std::string& payload);
+  outcome<presence> last_seen(const std::string& user);
+
+  // -- requests without an answer ------------------------------------------------
+
+  /// Sends a message without waiting; its tick or error arrives as an event.
+  outcome<done> post(const std::string& to, const std::string& id,
+                     const std::string& payload);
+  outcome<done> ack(const std::string& peer, const std::vector<std::string>& ids,
+                    wire::AckState state);
+  outcome<done> ack_receipts(const std::vector<uint64_t>& seqs);
+  outcome<done> heartbeat();
+  outcome<done> watch(const std::vector<std::string>& users);
+  outcome<done> logout();
+
+  // -- events ----------------------------------------------------------------------
+
+  /// The next event, waiting up to `wait`; nothing on timeout. A closed
+  /// connection is a transport failure.
+  outcome<std::optional<event>> next_event(std::chrono::milliseconds wait);
+
+  /// Sends raw bytes: for tests that speak bad protocol on purpose.
+  outcome<done> write_raw(const std::string& bytes);
+
+  /// The socket, for poll() in interactive programs.
+  int fd() const noexcept {
+    return fd_;
+  }
+
+  /// Whether frames were read and not yet handed out.
+  bool has_queued() const noexcept {
+    return !queue_.empty();
+  }
+
+private:
+  using clock = std::chrono::steady_clock;
+
+  struct challenge {
+    std::string nonce;
+  };
+  struct registered {
+    std::string user;
+  };
+  struct pong {};
+  /// Anything a node sends, decoded.
+  using incoming = std::variant<message, receipt, presence, server_error, challenge,
+                                welcome_info, registered, pong>;
+
+  template <class F>
+  outcome<done> write_frame(F fill);
+
+  /// Reads what is available until `deadline`, queueing decoded frames; true if
+  /// something was queued.
+  outcome<bool> pump(clock::time_point deadline);
+
+  /// Removes and returns the first queued frame for which `match` holds, reading
+  /// more until the call's timeout.
+  template <class Match>
+  outcome<incoming> wait_for(Match match);
+
+  /// Sends a heartbeat if the node would otherwise hear nothing for too long.
+  outcome<done> keep_alive();
+
+  options opts_;
+  int fd_ = -1;
+  std::unique_ptr<frame_reader> reader_;
+  std::deque<incoming> queue_;
+  std::chrono::milliseconds heartbeat_every_{0};
+  clock::time_point last_write_;
+};
+
+} // namespace client
+} // namespace parley
