@@ -42,7 +42,7 @@ node_config::node_config() {
     .add(s.max_outgoing_bytes, "max-outgoing-bytes",
          "bytes queued for a client that does not read before it is closed")
     .add(s.max_pending_sends, "max-pending-sends",
-         "unanswered sends per connection before it stops being read")
+         "unanswered sends per connection; more are refused (tooManyPending)")
     .add(s.inbox_window, "inbox-window",
          "inbox items sent to a client and not yet acknowledged, at most")
     .add(s.max_watched, "max-watched",

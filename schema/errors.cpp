@@ -18,6 +18,7 @@ bool retryable(wire::ErrorCode code) noexcept {
   switch (code) {
     case wire::ErrorCode::UNAVAILABLE:
     case wire::ErrorCode::SHUTTING_DOWN:
+    case wire::ErrorCode::TOO_MANY_PENDING:
       return true;
     default:
       return false;

@@ -104,6 +104,7 @@ struct Welcome {
   serverTime @1 :Int64;          # milliseconds since the Unix epoch
   heartbeatSeconds @2 :UInt32;   # send a heartbeat at least this often
   maxPayload @3 :UInt32;         # the largest payload this node accepts
+  maxPendingSends @4 :UInt32;    # unanswered sends a connection may have
 }
 
 struct Registered {
@@ -172,4 +173,5 @@ enum ErrorCode {
   unsupported @18;        # a request this node does not know
   shuttingDown @19;       # the node is stopping; reconnect; closed
   limitExceeded @20;      # a per-connection limit, e.g. on watched users
+  tooManyPending @21;     # retryable: more unanswered sends than maxPendingSends
 }

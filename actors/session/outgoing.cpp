@@ -50,13 +50,15 @@ void challenge(buffer& out, std::string_view nonce) {
 }
 
 void welcome(buffer& out, std::string_view user, int64_t server_time,
-             uint32_t heartbeat_seconds, uint32_t max_payload) {
+             uint32_t heartbeat_seconds, uint32_t max_payload,
+             uint32_t max_pending_sends) {
   write_frame(out, [&](wire::ServerFrame::Builder f) {
     auto w = f.initWelcome();
     w.setUser(text(user));
     w.setServerTime(server_time);
     w.setHeartbeatSeconds(heartbeat_seconds);
     w.setMaxPayload(max_payload);
+    w.setMaxPendingSends(max_pending_sends);
   });
 }
 

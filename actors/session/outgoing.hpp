@@ -13,7 +13,8 @@ using buffer = std::vector<char>;
 void challenge(buffer& out, std::string_view nonce);
 
 void welcome(buffer& out, std::string_view user, int64_t server_time,
-             uint32_t heartbeat_seconds, uint32_t max_payload);
+             uint32_t heartbeat_seconds, uint32_t max_payload,
+             uint32_t max_pending_sends);
 
 void registered(buffer& out, std::string_view user);
 

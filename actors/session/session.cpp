@@ -236,7 +236,8 @@ private:
             settings_->heartbeat_interval);
           outgoing::welcome(out(), user_, now_ms(),
                             static_cast<uint32_t>(std::max<int64_t>(1, hb.count())),
-                            static_cast<uint32_t>(settings_->max_payload));
+                            static_cast<uint32_t>(settings_->max_payload),
+                            static_cast<uint32_t>(settings_->max_pending_sends));
           flush();
           self_->send(actors_.store, subscribe_atom::value, user_,
                       caf::actor_cast<caf::actor>(self_));
@@ -260,12 +261,13 @@ private:
     auto payload = r.getPayload();
     if (payload.size() > settings_->max_payload)
       return error(wire::ErrorCode::PAYLOAD_TOO_LARGE, "payload over the limit", id);
+    // A client keeps at most maxPendingSends unanswered (Welcome says how many).
+    // Refusing is the backpressure: CAF 0.17 loses a read resumed in the same
+    // loop iteration it was halted in, so halting the socket could stall it.
+    if (pending_sends_ >= settings_->max_pending_sends)
+      return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", id);
+    ++pending_sends_;
     outgoing_message msg{user_, to, id, to_string(payload)};
-    if (++pending_sends_ >= settings_->max_pending_sends && !halted_) {
-      // Backpressure: stop reading until the store catches up.
-      halted_ = true;
-      self_->halt(hdl_);
-    }
     self_->request(actors_.store, settings_->request_timeout, append_atom::value,
                    std::move(msg))
       .then(
@@ -282,10 +284,6 @@ private:
 
   void send_answered() {
     --pending_sends_;
-    if (halted_ && pending_sends_ <= settings_->max_pending_sends / 2) {
-      halted_ = false;
-      self_->trigger(hdl_);
-    }
   }
 
   void on_ack(wire::Ack::Reader r) {
@@ -452,7 +450,6 @@ private:
   steady::time_point last_rx_;
   steady::time_point last_beat_forwarded_;
   size_t pending_sends_ = 0;
-  bool halted_ = false;
   size_t watched_ = 0;
 };
 

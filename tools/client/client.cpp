@@ -81,6 +81,9 @@ outcome<done> connection::connect() {
     int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0)
       continue;
+    if (opts_.receive_buffer > 0)
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opts_.receive_buffer,
+                   sizeof(opts_.receive_buffer));
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -209,8 +212,8 @@ outcome<bool> connection::pump(clock::time_point deadline) {
           case wire::ServerFrame::WELCOME: {
             auto w = f.getWelcome();
             queue_.emplace_back(welcome_info{to_string(w.getUser()), w.getServerTime(),
-                                             w.getHeartbeatSeconds(),
-                                             w.getMaxPayload()});
+                                             w.getHeartbeatSeconds(), w.getMaxPayload(),
+                                             w.getMaxPendingSends()});
             break;
           }
           case wire::ServerFrame::REGISTERED:

@@ -107,6 +107,7 @@ struct welcome_info {
   int64_t server_time = 0;
   uint32_t heartbeat_seconds = 0;
   uint32_t max_payload = 0;
+  uint32_t max_pending_sends = 0;
 };
 
 // -- the connection ---------------------------------------------------------------
@@ -116,6 +117,7 @@ struct options {
   uint16_t port = 7000;
   std::chrono::milliseconds timeout{10000};  // for each waiting call
   size_t max_frame = 1024 * 1024;            // the largest frame accepted
+  int receive_buffer = 0;                    // SO_RCVBUF if > 0 (tests of slow readers)
 };
 
 class connection {

@@ -1,0 +1,55 @@
+// A real parley-node process for tests: started with its RocksDB in a folder of
+// the test's, on a port the OS picks, its log in that folder. It can be killed
+// (any signal) and started again on the same folder and port.
+#pragma once
+
+#include "tools/client/client.hpp"
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace parley::test {
+
+class node_process {
+public:
+  /// `dir` holds the data folder, the port file and the log.
+  explicit node_process(std::string dir, std::vector<std::string> extra_args = {});
+
+  /// Stops the node with SIGKILL if it still runs.
+  ~node_process();
+
+  /// Starts the node and waits until it listens; fails the test if it does not.
+  void start();
+
+  /// Sends `signal` and waits for the process to end; returns its wait status.
+  int kill_and_wait(int signal);
+
+  /// SIGTERM, then waits: a clean stop. Returns the exit code.
+  int stop();
+
+  bool running() const noexcept {
+    return pid_ > 0;
+  }
+
+  uint16_t port() const noexcept {
+    return port_;
+  }
+
+  std::string data_dir() const {
+    return dir_ + "/data";
+  }
+
+  std::string log() const;
+
+  /// Client options for this node, with a timeout of `seconds`.
+  client::options client_options(int seconds = 20) const;
+
+private:
+  std::string dir_;
+  std::vector<std::string> extra_args_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+} // namespace parley::test

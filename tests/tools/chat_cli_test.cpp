@@ -1,0 +1,118 @@
+// parley-chat as a user runs it: real processes, JSON output.
+
+#include "support/node_process.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <sys/wait.h>
+
+using namespace parley::test;
+
+namespace {
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+};
+
+/// Runs parley-chat with `args` (shell words), `input` on its stdin.
+run_result chat(const node_process& node, const temp_dir& dir, const std::string& args,
+                const std::string& input = "") {
+  auto in_path = dir / "stdin.txt";
+  {
+    FILE* f = std::fopen(in_path.c_str(), "w");
+    std::fwrite(input.data(), 1, input.size(), f);
+    std::fclose(f);
+  }
+  auto cmd = std::string(PARLEY_CHAT_BIN) + " --server 127.0.0.1:"
+             + std::to_string(node.port()) + " --home " + dir.path() + "/home " + args
+             + " < " + in_path + " 2>&1";
+  run_result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
+    r.out.append(buf, n);
+  auto status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+size_t count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (auto pos = haystack.find(needle); pos != std::string::npos;
+       pos = haystack.find(needle, pos + 1))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("parley-chat: register - send while offline - listen - ticks - last seen") {
+  temp_dir dir;
+  node_process node{dir.path()};
+  node.start();
+  REQUIRE(chat(node, dir, "--user alice register").exit_code == 0);
+  REQUIRE(chat(node, dir, "--user bob register").exit_code == 0);
+
+  auto sent = chat(node, dir, "--user alice --json send bob", "first\nsecond\nthird\n");
+  INFO(sent.out);
+  REQUIRE(sent.exit_code == 0);
+  CHECK(count(sent.out, "\"state\":\"sent\"") == 3);
+
+  auto seen = chat(node, dir, "--user alice --json last-seen bob");
+  INFO(seen.out);
+  CHECK(seen.exit_code == 0);
+  CHECK(seen.out.find("\"online\":false") != std::string::npos);
+
+  auto got = chat(node, dir, "--user bob --json listen --count 3 --timeout 20 --read");
+  INFO(got.out);
+  REQUIRE(got.exit_code == 0);
+  auto first = got.out.find("\"text\":\"first\"");
+  auto second = got.out.find("\"text\":\"second\"");
+  auto third = got.out.find("\"text\":\"third\"");
+  REQUIRE(first != std::string::npos);
+  CHECK(first < second);
+  CHECK(second < third);
+  CHECK(count(got.out, "\"from\":\"alice\"") == 3);
+
+  // alice was offline for all of it: her receipts waited.
+  auto ticks = chat(node, dir, "--user alice --json listen --timeout 2");
+  INFO(ticks.out);
+  CHECK(ticks.exit_code == 0);
+  CHECK(count(ticks.out, "\"state\":\"delivered\"") == 3);
+  CHECK(count(ticks.out, "\"state\":\"read\"") == 3);
+  // and were acknowledged: they do not come again
+  auto again = chat(node, dir, "--user alice --json listen --timeout 1");
+  CHECK(count(again.out, "\"type\":\"receipt\"") == 0);
+
+  auto bob_seen = chat(node, dir, "--user alice last-seen bob");
+  CHECK(bob_seen.out.find("bob was last seen") != std::string::npos);
+}
+
+TEST_CASE("parley-chat exits non-zero with the error code on failures") {
+  temp_dir dir;
+  node_process node{dir.path()};
+  node.start();
+  REQUIRE(chat(node, dir, "--user alice register").exit_code == 0);
+
+  auto unknown = chat(node, dir, "--user alice --json send nobody hi");
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.out.find("\"code\":\"unknownUser\"") != std::string::npos);
+
+  // Another device (another home) cannot take the name.
+  temp_dir other;
+  auto taken = chat(node, other, "--user alice --json register");
+  CHECK(taken.exit_code == 1);
+  CHECK(taken.out.find("\"code\":\"nameTaken\"") != std::string::npos);
+
+  auto no_key = chat(node, dir, "--user carol send alice hi");
+  CHECK(no_key.exit_code == 1);
+  CHECK(no_key.out.find("run 'register' first") != std::string::npos);
+
+  auto bad_usage = chat(node, dir, "--user 'Bad Name' register");
+  CHECK(bad_usage.exit_code == 2);
+}
