@@ -9,6 +9,7 @@ namespace parley {
 namespace {
 
 constexpr size_t word_bytes = sizeof(capnp::word);
+constexpr size_t idle_buffer_words = 512;  // 4 KiB
 
 } // namespace
 
@@ -35,8 +36,12 @@ void frame_reader::feed(const void* data, size_t size) {
 std::optional<kj::ArrayPtr<const capnp::word>> frame_reader::next() {
   begin_ += consumed_;
   consumed_ = 0;
-  if (begin_ == end_)
+  if (begin_ == end_) {
     begin_ = end_ = 0;
+    // An idle connection should not keep the buffer of its largest frame.
+    if (words_.size() > idle_buffer_words)
+      std::vector<capnp::word>().swap(words_);
+  }
   if (error_ != frame_error::none)
     return std::nullopt;
   auto avail_words = (end_ - begin_) / word_bytes;
@@ -71,13 +76,6 @@ void frame_reader::compact() {
   std::memmove(base, base + begin_, pending);
   begin_ = 0;
   end_ = pending;
-}
-
-void frame_reader::shrink() {
-  compact();
-  auto need = (end_ + word_bytes - 1) / word_bytes;
-  words_.resize(need);
-  words_.shrink_to_fit();
 }
 
 capnp::ReaderOptions reader_options(size_t frame_words) {

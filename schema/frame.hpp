@@ -47,9 +47,6 @@ public:
     return end_ - begin_;
   }
 
-  /// Releases buffer memory beyond what the pending bytes need.
-  void shrink();
-
 private:
   void compact();
 

@@ -140,9 +140,12 @@ private:
     // A newer session replaces an older one, which the registry has kicked; the
     // new one starts at the inbox's head, unacknowledged items included.
     auto& sub = subscriptions_[user];
+    if (sub.session)
+      users_by_session_.erase(sub.session.address());
     sub.session = session;
     sub.next_push = 0;
     sub.in_flight.clear();
+    users_by_session_[session.address()] = user;
     self_->monitor(session);
     touched_.insert(user);
     schedule_flush();
@@ -190,12 +193,11 @@ private:
   }
 
   void on_down(const caf::down_msg& msg) {
-    for (auto i = subscriptions_.begin(); i != subscriptions_.end(); ++i) {
-      if (i->second.session.address() == msg.source) {
-        subscriptions_.erase(i);
-        return;
-      }
-    }
+    auto i = users_by_session_.find(msg.source);
+    if (i == users_by_session_.end())
+      return;  // replaced by a newer session of its user
+    subscriptions_.erase(i->second);
+    users_by_session_.erase(i);
   }
 
   // -- staging writes --------------------------------------------------------------
@@ -395,6 +397,7 @@ private:
 
   // Delivery.
   std::unordered_map<std::string, subscription> subscriptions_;
+  std::unordered_map<caf::actor_addr, std::string> users_by_session_;
   std::unordered_set<std::string> touched_;  // subscriptions that may refill
   std::unordered_map<std::string, inbox_items> outgoing_;
 };
