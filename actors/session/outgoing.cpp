@@ -1,5 +1,6 @@
 #include "actors/session/outgoing.hpp"
 
+#include "schema/bytes.hpp"
 #include "schema/frame.hpp"
 
 #include <capnp/message.h>
@@ -33,19 +34,11 @@ void write_frame(buffer& out, F fill) {
   scratch_in_use = false;
 }
 
-kj::ArrayPtr<const kj::byte> bytes(std::string_view x) {
-  return {reinterpret_cast<const kj::byte*>(x.data()), x.size()};
-}
-
-capnp::Text::Reader text(std::string_view x) {
-  return {x.data(), x.size()};
-}
-
 } // namespace
 
 void challenge(buffer& out, std::string_view nonce) {
   write_frame(out, [&](wire::ServerFrame::Builder f) {
-    f.initChallenge().setNonce(bytes(nonce));
+    f.initChallenge().setNonce(as_data(nonce));
   });
 }
 
@@ -54,7 +47,7 @@ void welcome(buffer& out, std::string_view user, int64_t server_time,
              uint32_t max_pending_sends) {
   write_frame(out, [&](wire::ServerFrame::Builder f) {
     auto w = f.initWelcome();
-    w.setUser(text(user));
+    w.setUser(as_text(user));
     w.setServerTime(server_time);
     w.setHeartbeatSeconds(heartbeat_seconds);
     w.setMaxPayload(max_payload);
@@ -64,7 +57,7 @@ void welcome(buffer& out, std::string_view user, int64_t server_time,
 
 void registered(buffer& out, std::string_view user) {
   write_frame(out, [&](wire::ServerFrame::Builder f) {
-    f.initRegistered().setUser(text(user));
+    f.initRegistered().setUser(as_text(user));
   });
 }
 
@@ -73,15 +66,15 @@ void inbox_entry(buffer& out, const inbox_item& item) {
     if (item.what() == item_kind::message) {
       auto d = f.initDeliver();
       d.setSeq(item.seq);
-      d.setFrom(text(item.peer));
-      d.setId(bytes(item.id));
-      d.setPayload(bytes(item.payload));
+      d.setFrom(as_text(item.peer));
+      d.setId(as_data(item.id));
+      d.setPayload(as_data(item.payload));
       d.setServerTime(item.time);
     } else {
       auto r = f.initReceipt();
       r.setSeq(item.seq);
-      r.setId(bytes(item.id));
-      r.setPeer(text(item.peer));
+      r.setId(as_data(item.id));
+      r.setPeer(as_text(item.peer));
       r.setState(static_cast<wire::ReceiptState>(item.state));
       r.setTime(item.time);
     }
@@ -91,8 +84,8 @@ void inbox_entry(buffer& out, const inbox_item& item) {
 void sent(buffer& out, std::string_view id, std::string_view peer, int64_t time) {
   write_frame(out, [&](wire::ServerFrame::Builder f) {
     auto r = f.initReceipt();
-    r.setId(bytes(id));
-    r.setPeer(text(peer));
+    r.setId(as_data(id));
+    r.setPeer(as_text(peer));
     r.setState(wire::ReceiptState::SENT);
     r.setTime(time);
   });
@@ -112,8 +105,8 @@ void error(buffer& out, wire::ErrorCode code, std::string_view message,
   write_frame(out, [&](wire::ServerFrame::Builder f) {
     auto e = f.initError();
     e.setCode(code);
-    e.setMessage(text(message));
-    e.setRefersTo(bytes(refers_to));
+    e.setMessage(as_text(message));
+    e.setRefersTo(as_data(refers_to));
   });
 }
 

@@ -5,6 +5,7 @@
 #include "actors/messages.hpp"
 #include "actors/session/outgoing.hpp"
 #include "actors/store/records.hpp"
+#include "schema/bytes.hpp"
 #include "schema/errors.hpp"
 #include "schema/frame.hpp"
 #include "schema/rules.hpp"
@@ -29,14 +30,6 @@ enum class phase : uint8_t {
   logged_in,
   closing,
 };
-
-std::string to_string(capnp::Data::Reader x) {
-  return {reinterpret_cast<const char*>(x.begin()), x.size()};
-}
-
-std::string to_string(capnp::Text::Reader x) {
-  return {x.cStr(), x.size()};
-}
 
 class session_state {
 public:

@@ -1,5 +1,6 @@
 #include "actors/store/records.hpp"
 
+#include "schema/bytes.hpp"
 #include "schema/records.capnp.h"
 
 #include <capnp/message.h>
@@ -35,14 +36,6 @@ auto read_record(std::string_view bytes, F read)
   }
 }
 
-std::string_view view(capnp::Data::Reader x) {
-  return {reinterpret_cast<const char*>(x.begin()), x.size()};
-}
-
-kj::ArrayPtr<const kj::byte> bytes_of(std::string_view x) {
-  return {reinterpret_cast<const kj::byte*>(x.data()), x.size()};
-}
-
 template <class T>
 void put_le(std::string& out, T x) {
   char buf[sizeof(T)];
@@ -64,7 +57,7 @@ T get_le(const char* in) {
 std::string encode(const user_record& x) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<disk::UserRecord>();
-  root.setIdentityKey(bytes_of(x.identity_key));
+  root.setIdentityKey(as_data(x.identity_key));
   root.setRegisteredAt(x.registered_at);
   return to_bytes(message);
 }
@@ -85,12 +78,12 @@ std::string encode_inbox(const inbox_item& x) {
   if (x.what() == item_kind::message) {
     auto msg = root.initMessage();
     msg.setFrom(x.peer);
-    msg.setId(bytes_of(x.id));
-    msg.setPayload(bytes_of(x.payload));
+    msg.setId(as_data(x.id));
+    msg.setPayload(as_data(x.payload));
   } else {
     auto rcpt = root.initReceipt();
     rcpt.setPeer(x.peer);
-    rcpt.setId(bytes_of(x.id));
+    rcpt.setId(as_data(x.id));
     rcpt.setState(x.state);
   }
   return to_bytes(message);

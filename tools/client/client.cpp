@@ -1,5 +1,6 @@
 #include "tools/client/client.hpp"
 
+#include "schema/bytes.hpp"
 #include "schema/errors.hpp"
 #include "schema/frame.hpp"
 #include "schema/rules.hpp"
@@ -27,18 +28,6 @@ failure transport(std::string message) {
 
 failure from_server(const server_error& err) {
   return failure{failure::kind::server, err.code, err.message};
-}
-
-kj::ArrayPtr<const kj::byte> bytes(const std::string& x) {
-  return {reinterpret_cast<const kj::byte*>(x.data()), x.size()};
-}
-
-std::string to_string(capnp::Data::Reader x) {
-  return {reinterpret_cast<const char*>(x.begin()), x.size()};
-}
-
-std::string to_string(capnp::Text::Reader x) {
-  return {x.cStr(), x.size()};
 }
 
 } // namespace
@@ -145,9 +134,9 @@ outcome<done> connection::post(const std::string& to, const std::string& id,
                                const std::string& payload) {
   return write_frame([&](wire::ClientFrame::Builder f) {
     auto s = f.initSend();
-    s.setId(bytes(id));
+    s.setId(as_data(id));
     s.setTo(to);
-    s.setPayload(bytes(payload));
+    s.setPayload(as_data(payload));
   });
 }
 
@@ -160,7 +149,7 @@ outcome<done> connection::ack(const std::string& peer,
     a.setState(state);
     auto list = a.initIds(static_cast<unsigned>(ids.size()));
     for (unsigned i = 0; i < ids.size(); ++i)
-      list.set(i, bytes(ids[i]));
+      list.set(i, as_data(ids[i]));
   });
 }
 
@@ -358,7 +347,7 @@ outcome<done> connection::register_user(const std::string& user, const identity&
   auto sent = write_frame([&](wire::ClientFrame::Builder f) {
     auto r = f.initRegister();
     r.setUser(user);
-    r.setIdentityKey(bytes(id.public_key()));
+    r.setIdentityKey(as_data(id.public_key()));
   });
   if (!sent)
     return sent;
@@ -393,7 +382,7 @@ outcome<welcome_info> connection::login(const std::string& user, const identity&
     return from_server(*err);
   auto proof = id.sign(login_proof_message(std::get<challenge>(*answer).nonce));
   sent = write_frame(
-    [&](wire::ClientFrame::Builder f) { f.initProve().setSignature(bytes(proof)); });
+    [&](wire::ClientFrame::Builder f) { f.initProve().setSignature(as_data(proof)); });
   if (!sent)
     return sent.error();
   answer = wait_for(is_answer(welcome_info{}));
