@@ -52,6 +52,16 @@ node_config::node_config() {
     .add(s.fsync, "fsync", "fsync the WAL for each write batch")
     .add(s.presence_flush_interval, "presence-flush-interval",
          "how often last-seen times are written to the store");
+  opt_group{custom_options_, "cluster"}
+    .add(s.cluster_name, "name", "this node's name among the members")
+    .add(s.cluster_members, "members",
+         "every member as \"name@host:port\" (its peer address); empty: standalone")
+    .add(s.cluster_secret_file, "secret-file",
+         "file holding the cluster's shared secret (the cookie)");
+  // A dead or frozen peer must be noticed within seconds; both are off by
+  // default in CAF 0.17 (see shared/notes/libraries.md).
+  set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(500)});
+  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
   // The scheduler's default of max(cores, 4) threads raises latency on small
   // machines (see shared/notes/libraries.md): use the core count.
   auto cores = std::max(2u, std::thread::hardware_concurrency());
@@ -60,6 +70,9 @@ node_config::node_config() {
   add_message_type<inbox_item>("parley.inbox_item");
   add_message_type<inbox_items>("parley.inbox_items");
   add_message_type<presence_info>("parley.presence_info");
+  add_message_type<node_actors>("parley.node_actors");
+  add_message_type<forwarded_receipt>("parley.forwarded_receipt");
+  add_message_type<std::vector<forwarded_receipt>>("parley.forwarded_receipts");
   add_message_type<last_seen_batch>("parley.last_seen_batch");
   add_message_type<std::vector<std::string>>("parley.strings");
   add_message_type<std::vector<uint64_t>>("parley.u64s");

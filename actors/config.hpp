@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace parley {
 
@@ -36,6 +37,11 @@ struct node_settings {
   size_t inbox_window = 256;
   size_t max_watched = 1024;
   size_t read_chunk = 1024;
+
+  // -- cluster -----------------------------------------------------------------------
+  std::string cluster_name = "n1";          // this node's member name
+  std::vector<std::string> cluster_members;  // "name@host:port"; empty: standalone
+  std::string cluster_secret_file;           // the shared cookie, one line
 
   // -- durability ------------------------------------------------------------------
   bool fsync = true;

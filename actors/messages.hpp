@@ -6,6 +6,7 @@
 
 #include "schema/protocol.capnp.h"
 
+#include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
@@ -39,8 +40,22 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using inbox_depth_atom = caf::atom_constant<caf::atom("inboxdepth")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using receipts_atom = caf::atom_constant<caf::atom("receipts")>;
 
 // -- payloads --------------------------------------------------------------------
+
+/// The actors of one node that others talk to.
+struct node_actors {
+  caf::actor store;
+  caf::actor registry;
+  caf::actor presence;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_actors& x) {
+  return f(caf::meta::type_name("parley.node_actors"), x.store, x.registry,
+           x.presence);
+}
 
 /// A Send as the recipient's home store receives it.
 struct outgoing_message {
@@ -81,6 +96,22 @@ typename Inspector::result_type inspect(Inspector& f, inbox_item& x) {
 }
 
 using inbox_items = std::vector<inbox_item>;
+
+/// A delivered or read receipt on its way from the recipient's home store to the
+/// home store of the message's sender, when those are different nodes.
+struct forwarded_receipt {
+  std::string to;     // the sender of the message, who gets the receipt
+  std::string from;   // its recipient, whose device acknowledged it
+  std::string id;
+  uint8_t state = 0;  // wire::ReceiptState
+  int64_t time = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forwarded_receipt& x) {
+  return f(caf::meta::type_name("parley.forwarded_receipt"), x.to, x.from, x.id,
+           x.state, x.time);
+}
 
 /// A user's presence as the presence actor knows it.
 struct presence_info {

@@ -22,9 +22,10 @@ public:
     // nop
   }
 
-  caf::behavior make_behavior(caf::io::doorman_ptr doorman, node_actors actors,
-                              const node_settings* settings) {
-    actors_ = std::move(actors);
+  caf::behavior make_behavior(caf::io::doorman_ptr doorman, routes_ptr routes,
+                              caf::actor verifier, const node_settings* settings) {
+    routes_ = std::move(routes);
+    verifier_ = std::move(verifier);
     settings_ = settings;
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
@@ -35,7 +36,7 @@ public:
     });
     return {
       [this](const caf::io::new_connection_msg& msg) {
-        auto session = fork_session(self_, msg.handle, actors_, settings_);
+        auto session = fork_session(self_, msg.handle, routes_, verifier_, settings_);
         self_->monitor(session);
         sessions_.emplace(session.address(), session);
       },
@@ -43,6 +44,11 @@ public:
         // nop: only stop closes it
       },
       [this](stop_atom) { stop(); },
+      [this](routes_atom, routes_ptr& routes) {
+        routes_ = std::move(routes);
+        for (auto& [addr, session] : sessions_)
+          self_->send(session, routes_atom::value, routes_);
+      },
       [this](caf::get_atom) { return static_cast<uint64_t>(sessions_.size()); },
       [this](tick_atom) {
         if (!sessions_.empty())
@@ -71,7 +77,8 @@ private:
   }
 
   caf::io::broker* self_;
-  node_actors actors_;
+  routes_ptr routes_;
+  caf::actor verifier_;
   const node_settings* settings_ = nullptr;
   caf::io::accept_handle acceptor_;
   std::unordered_map<caf::actor_addr, caf::actor> sessions_;
@@ -81,14 +88,17 @@ private:
 using listener_broker = caf::io::stateful_broker<listener_state>;
 
 caf::behavior listener_impl(listener_broker* self, caf::io::doorman_ptr doorman,
-                            node_actors actors, const node_settings* settings) {
-  return self->state.make_behavior(std::move(doorman), std::move(actors), settings);
+                            routes_ptr routes, caf::actor verifier,
+                            const node_settings* settings) {
+  return self->state.make_behavior(std::move(doorman), std::move(routes),
+                                   std::move(verifier), settings);
 }
 
 } // namespace
 
 caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
-                                              const node_actors& actors,
+                                              const routes_ptr& routes,
+                                              const caf::actor& verifier,
                                               const node_settings& settings) {
   auto& mm = sys.middleman();
   auto doorman = mm.backend().new_tcp_doorman(settings.port, settings.host.c_str(),
@@ -96,7 +106,8 @@ caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
   if (!doorman)
     return std::move(doorman.error());
   auto port = (*doorman)->port();
-  auto actor = mm.spawn_broker(listener_impl, std::move(*doorman), actors, &settings);
+  auto actor = mm.spawn_broker(listener_impl, std::move(*doorman), routes, verifier,
+                               &settings);
   return listener_handle{actor, port};
 }
 

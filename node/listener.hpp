@@ -4,6 +4,7 @@
 //                client a shuttingDown error and closes), and quits once they are
 //                gone, or after a grace period.
 //   (get_atom)   -> uint64: open sessions
+//   (routes_atom, routes_ptr)  a new cluster snapshot, passed on to every session
 #pragma once
 
 #include "actors/config.hpp"
@@ -23,7 +24,8 @@ struct listener_handle {
 };
 
 caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
-                                              const node_actors& actors,
+                                              const routes_ptr& routes,
+                                              const caf::actor& verifier,
                                               const node_settings& settings);
 
 } // namespace parley

@@ -1,8 +1,9 @@
 #include "node/node.hpp"
 
 #include "actors/auth/verifier.hpp"
+#include "actors/cluster/membership.hpp"
+#include "actors/cluster/routes.hpp"
 #include "actors/log.hpp"
-#include "actors/messages.hpp"
 #include "actors/presence/presence.hpp"
 #include "actors/registry/registry.hpp"
 #include "actors/store/store.hpp"
@@ -10,9 +11,43 @@
 
 #include <caf/all.hpp>
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace parley {
+
+namespace {
+
+/// The cluster part of the settings, checked; or why it is wrong.
+caf::expected<cluster_config> cluster_from(const node_settings& settings) {
+  cluster_config config;
+  config.self = settings.cluster_name;
+  for (auto& text : settings.cluster_members) {
+    auto member = parse_member(text);
+    if (!member)
+      return std::move(member.error());
+    config.members.push_back(std::move(*member));
+  }
+  if (config.members.empty())
+    return config;
+  if (settings.cluster_secret_file.empty())
+    return caf::make_error(caf::sec::invalid_argument,
+                           "cluster.members needs cluster.secret-file");
+  std::ifstream in(settings.cluster_secret_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  config.secret = text.str();
+  while (!config.secret.empty() && std::isspace(static_cast<unsigned char>(config.secret.back())))
+    config.secret.pop_back();
+  if (!in || config.secret.size() < 16)
+    return caf::make_error(caf::sec::invalid_argument,
+                           "cannot read a secret of 16 or more characters from "
+                             + settings.cluster_secret_file);
+  return config;
+}
+
+} // namespace
 
 node::node(caf::actor_system& sys, const node_settings& settings)
   : sys_(sys), settings_(settings) {
@@ -24,6 +59,9 @@ node::~node() {
 }
 
 std::string node::start() {
+  auto cluster = cluster_from(settings_);
+  if (!cluster)
+    return sys_.render(cluster.error());
   std::string error;
   auto db = database::open(settings_.data_dir, false, error);
   if (!db)
@@ -31,10 +69,19 @@ std::string node::start() {
   actors_.store = spawn_store(sys_, std::move(db), settings_);
   actors_.presence = spawn_presence(sys_, actors_.store, settings_);
   actors_.registry = spawn_registry(sys_, actors_.presence);
-  actors_.verifier = spawn_verifier_pool(
-    sys_, std::max(1u, std::thread::hardware_concurrency()));
+  verifier_ = spawn_verifier_pool(sys_, std::max(1u, std::thread::hardware_concurrency()));
   running_ = true;
-  auto listener = spawn_listener(sys_, actors_, settings_);
+  auto membership = spawn_membership(sys_, *cluster, actors_);
+  if (!membership) {
+    stop();
+    return "cannot join the cluster: " + sys_.render(membership.error());
+  }
+  membership_ = *membership;
+  routes_ptr routes;
+  caf::scoped_actor self{sys_};
+  self->request(membership_, caf::infinite, caf::get_atom::value)
+    .receive([&](routes_ptr& x) { routes = std::move(x); }, [](caf::error&) {});
+  auto listener = spawn_listener(sys_, routes, verifier_, settings_);
   if (!listener) {
     stop();
     return "cannot listen on " + settings_.host + ":" + std::to_string(settings_.port)
@@ -42,8 +89,13 @@ std::string node::start() {
   }
   listener_ = listener->actor;
   port_ = listener->port;
-  log(log_level::info, "node: listening on ", settings_.host, ":", port_,
-      ", data in ", settings_.data_dir);
+  self->send(membership_, subscribe_atom::value, actors_.store);
+  self->send(membership_, subscribe_atom::value, listener_);
+  log(log_level::info, "node: ", settings_.cluster_name, " listening on ",
+      settings_.host, ":", port_, ", data in ", settings_.data_dir,
+      cluster->members.empty()
+        ? std::string(", standalone")
+        : ", cluster of " + std::to_string(cluster->members.size()));
   return {};
 }
 
@@ -70,12 +122,18 @@ void node::stop() {
   };
   finish(actors_.presence);
   finish(actors_.store);
-  for (auto& actor : {actors_.registry, actors_.presence, actors_.verifier,
+  if (membership_)
+    finish(membership_);
+  for (auto& actor : {actors_.registry, actors_.presence, verifier_, membership_,
                       actors_.store}) {
+    if (!actor)
+      continue;
     self->send_exit(actor, caf::exit_reason::user_shutdown);
     wait_for(actor);
   }
   listener_ = nullptr;
+  membership_ = nullptr;
+  verifier_ = nullptr;
   actors_ = node_actors{};
   log(log_level::info, "node: stopped");
 }

@@ -1,10 +1,10 @@
-// A parley node: its store, presence, registry, verifier pool and listener,
-// started in dependency order and stopped in reverse so nothing acknowledged is
-// left unwritten.
+// A parley node: its store, presence, registry, verifier pool, membership and
+// listener, started in dependency order and stopped in reverse so nothing
+// acknowledged is left unwritten.
 #pragma once
 
 #include "actors/config.hpp"
-#include "actors/session/session.hpp"
+#include "actors/messages.hpp"
 
 #include <caf/actor_system.hpp>
 
@@ -18,7 +18,8 @@ public:
 
   ~node();
 
-  /// Opens the store and starts listening. Returns an error text on failure.
+  /// Opens the store, joins the cluster (if members are configured) and starts
+  /// listening. Returns an error text on failure.
   std::string start();
 
   /// Stops accepting, closes every session, writes what is pending, and stops
@@ -30,14 +31,12 @@ public:
     return port_;
   }
 
-  const node_actors& actors() const noexcept {
-    return actors_;
-  }
-
 private:
   caf::actor_system& sys_;
   const node_settings& settings_;
   node_actors actors_;
+  caf::actor verifier_;
+  caf::actor membership_;
   caf::actor listener_;
   uint16_t port_ = 0;
   bool running_ = false;

@@ -33,3 +33,13 @@ struct InboxRecord {
     state @2 :UInt8;        # 1 delivered, 2 read (as wire ReceiptState)
   }
 }
+
+# Key "f" + member + 0x00 + big-endian seq: a receipt for a user homed on another
+# member, kept until that member's store has taken it in.
+struct ForwardRecord {
+  to @0 :Text;              # the sender of the message
+  from @1 :Text;            # its recipient
+  id @2 :Data;
+  state @3 :UInt8;          # as wire ReceiptState
+  time @4 :Int64;
+}

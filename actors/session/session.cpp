@@ -1,5 +1,6 @@
 #include "actors/session/session.hpp"
 
+#include "actors/cluster/routes.hpp"
 #include "actors/clock.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <unordered_map>
 
 namespace parley {
 
@@ -39,10 +41,11 @@ public:
     // nop
   }
 
-  caf::behavior make_behavior(caf::io::connection_handle hdl, node_actors actors,
-                              const node_settings* settings) {
+  caf::behavior make_behavior(caf::io::connection_handle hdl, routes_ptr routes,
+                              caf::actor verifier, const node_settings* settings) {
     hdl_ = hdl;
-    actors_ = std::move(actors);
+    routes_ = std::move(routes);
+    verifier_ = std::move(verifier);
     settings_ = settings;
     reader_.emplace(settings_->max_frame);
     last_rx_ = steady::now();
@@ -71,6 +74,12 @@ public:
           close(wire::ErrorCode::LOGIN_TIMEOUT, "no login in time");
       },
       [this](tick_atom) { check_heartbeats(); },
+      [this](routes_atom, routes_ptr& routes) {
+        routes_ = std::move(routes);
+        if (phase_ == phase::logged_in && !own_home())
+          close(wire::ErrorCode::UNAVAILABLE,
+                "lost the link to this user's home node; reconnect");
+      },
     };
   }
 
@@ -151,7 +160,10 @@ private:
              reinterpret_cast<const unsigned char*>(key.data()))
              != 1)
       return error(wire::ErrorCode::INVALID_KEY, "not an Ed25519 public key");
-    self_->request(actors_.store, settings_->request_timeout, register_atom::value,
+    auto home = home_of(user);
+    if (!home)
+      return;
+    self_->request(home->actors.store, settings_->request_timeout, register_atom::value,
                    user, std::move(key))
       .then(
         [this, user](caf::ok_atom) {
@@ -169,8 +181,12 @@ private:
     auto user = to_string(r.getUser());
     if (!valid_user_name(user))
       return error(wire::ErrorCode::INVALID_NAME, "names are 1-32 of [a-z0-9._-]");
+    auto home = home_of(user);
+    if (!home)
+      return;
     phase_ = phase::challenged;
-    self_->request(actors_.store, settings_->request_timeout, user_key_atom::value, user)
+    self_->request(home->actors.store, settings_->request_timeout, user_key_atom::value,
+                   user)
       .then(
         [this, user](std::string& key) {
           if (phase_ != phase::challenged)
@@ -198,7 +214,7 @@ private:
     if (signature.size() != signature_bytes)
       return close(wire::ErrorCode::BAD_SIGNATURE, "login proof does not verify");
     phase_ = phase::verifying;
-    self_->request(actors_.verifier, settings_->request_timeout, verify_atom::value,
+    self_->request(verifier_, settings_->request_timeout, verify_atom::value,
                    identity_key_, nonce_, std::move(signature))
       .then(
         [this](bool valid) {
@@ -214,12 +230,24 @@ private:
 
   /// The proof holds: become the user's one session.
   void attach() {
-    self_->request(actors_.registry, settings_->request_timeout, attach_atom::value,
-                   user_, caf::actor_cast<caf::actor>(self_))
+    auto home = routes_->home(user_);
+    if (!home) {
+      phase_ = phase::anonymous;
+      return error(wire::ErrorCode::UNAVAILABLE,
+                   "the home node of " + user_ + " is unreachable; try again");
+    }
+    home_name_ = routes_->home_name(user_);
+    home_generation_ = home->generation;
+    self_->request(home->actors.registry, settings_->request_timeout,
+                   attach_atom::value, user_, caf::actor_cast<caf::actor>(self_))
       .then(
         [this](caf::ok_atom) {
           if (phase_ == phase::closing)
             return;
+          auto home = own_home();
+          if (!home)
+            return close(wire::ErrorCode::UNAVAILABLE,
+                         "lost the link to this user's home node; reconnect");
           phase_ = phase::logged_in;
           nonce_.clear();
           identity_key_.clear();
@@ -232,7 +260,7 @@ private:
                             static_cast<uint32_t>(settings_->max_payload),
                             static_cast<uint32_t>(settings_->max_pending_sends));
           flush();
-          self_->send(actors_.store, subscribe_atom::value, user_,
+          self_->send(home->actors.store, subscribe_atom::value, user_,
                       caf::actor_cast<caf::actor>(self_));
           self_->delayed_send(self_, settings_->heartbeat_interval, tick_atom::value);
         },
@@ -259,24 +287,58 @@ private:
     // loop iteration it was halted in, so halting the socket could stall it.
     if (pending_sends_ >= settings_->max_pending_sends)
       return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", id);
+    auto home = home_of(to, id);
+    if (!home)
+      return;
+    // Order across nodes: CAF may lose what was sent over a link that broke,
+    // but never a message in the middle of one link's stream. So a send goes
+    // out only if every unanswered send to that node used the same link;
+    // otherwise the client retries it once the old ones are answered.
+    auto& member = routes_->home_name(to);
+    auto& flight = sends_in_flight_[member];
+    if (flight.count > 0 && flight.generation != home->generation)
+      return error(wire::ErrorCode::UNAVAILABLE,
+                   "the link to the recipient's home node changed; retry", id);
+    flight.generation = home->generation;
+    ++flight.count;
     ++pending_sends_;
     outgoing_message msg{user_, to, id, to_string(payload)};
-    self_->request(actors_.store, settings_->request_timeout, append_atom::value,
+    self_->request(home->actors.store, settings_->request_timeout, append_atom::value,
                    std::move(msg))
       .then(
-        [this, id, to](int64_t time) {
-          send_answered();
+        [this, id, to, member](int64_t time) {
+          send_answered(member);
           outgoing::sent(out(), id, to, time);
           flush();
         },
-        [this, id](const caf::error& err) {
-          send_answered();
+        [this, id, member](const caf::error& err) {
+          send_answered(member);
           request_failed(err, id);
         });
   }
 
-  void send_answered() {
+  void send_answered(const std::string& member) {
     --pending_sends_;
+    auto i = sends_in_flight_.find(member);
+    if (i != sends_in_flight_.end() && --i->second.count == 0)
+      sends_in_flight_.erase(i);
+  }
+
+  /// The link to `user`'s home node; nullptr, after an error frame saying so,
+  /// while that node is unreachable.
+  const member_link* home_of(const std::string& user, std::string_view refers_to = {}) {
+    auto link = routes_->home(user);
+    if (!link)
+      error(wire::ErrorCode::UNAVAILABLE,
+            "the home node of " + user + " is unreachable; try again", refers_to);
+    return link;
+  }
+
+  /// The link to this session's own home node, if still the one it attached
+  /// through.
+  const member_link* own_home() const {
+    auto link = routes_->link(home_name_);
+    return link && link->generation == home_generation_ ? link : nullptr;
   }
 
   void on_ack(wire::Ack::Reader r) {
@@ -294,8 +356,9 @@ private:
     }
     auto state = r.getState() == wire::AckState::READ ? message_state::read
                                                       : message_state::delivered;
-    self_->send(actors_.store, ack_atom::value, user_, std::move(peer),
-                std::move(ids), static_cast<uint8_t>(state));
+    if (auto home = own_home())
+      self_->send(home->actors.store, ack_atom::value, user_, std::move(peer),
+                  std::move(ids), static_cast<uint8_t>(state));
   }
 
   void on_ack_receipts(wire::AckReceipts::Reader r) {
@@ -305,7 +368,8 @@ private:
     seqs.reserve(r.getSeqs().size());
     for (auto seq : r.getSeqs())
       seqs.push_back(seq);
-    self_->send(actors_.store, ack_receipts_atom::value, user_, std::move(seqs));
+    if (auto home = own_home())
+      self_->send(home->actors.store, ack_receipts_atom::value, user_, std::move(seqs));
   }
 
   void on_heartbeat() {
@@ -316,7 +380,8 @@ private:
     auto now = steady::now();
     if (now - last_beat_forwarded_ >= settings_->heartbeat_interval / 2) {
       last_beat_forwarded_ = now;
-      self_->send(actors_.presence, heartbeat_atom::value, user_);
+      if (auto home = own_home())
+        self_->send(home->actors.presence, heartbeat_atom::value, user_);
     }
   }
 
@@ -326,8 +391,11 @@ private:
     auto user = to_string(r.getUser());
     if (!valid_user_name(user))
       return error(wire::ErrorCode::INVALID_NAME, "no such user name");
-    self_->request(actors_.presence, settings_->request_timeout, last_seen_atom::value,
-                   user)
+    auto home = home_of(user);
+    if (!home)
+      return;
+    self_->request(home->actors.presence, settings_->request_timeout,
+                   last_seen_atom::value, user)
       .then(
         [this](const presence_info& info) {
           outgoing::presence(out(), info);
@@ -346,8 +414,11 @@ private:
       auto name = to_string(user);
       if (!valid_user_name(name))
         return error(wire::ErrorCode::INVALID_NAME, "no such user name");
+      auto home = home_of(name);
+      if (!home)
+        return;
       ++watched_;
-      self_->send(actors_.presence, watch_atom::value, std::move(name), self);
+      self_->send(home->actors.presence, watch_atom::value, std::move(name), self);
     }
   }
 
@@ -431,33 +502,45 @@ private:
 
   caf::io::broker* self_;
   caf::io::connection_handle hdl_;
-  node_actors actors_;
+  routes_ptr routes_;  // the latest snapshot from the listener
+  caf::actor verifier_;
   const node_settings* settings_ = nullptr;
   std::optional<frame_reader> reader_;
 
   phase phase_ = phase::anonymous;
   std::string user_;          // claimed at login, proven once logged in
+  std::string home_name_;     // the member that is home to user_
+  uint64_t home_generation_ = 0;  // of the link attached through
   std::string identity_key_;  // during login only
   std::string nonce_;         // during login only
 
   steady::time_point last_rx_;
   steady::time_point last_beat_forwarded_;
   size_t pending_sends_ = 0;
+  /// Unanswered sends per home member, and the link they went over.
+  struct in_flight {
+    uint64_t generation = 0;
+    size_t count = 0;
+  };
+  std::unordered_map<std::string, in_flight> sends_in_flight_;
   size_t watched_ = 0;
 };
 
 using session_broker = caf::io::stateful_broker<session_state>;
 
 caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
-                           node_actors actors, const node_settings* settings) {
-  return self->state.make_behavior(hdl, std::move(actors), settings);
+                           routes_ptr routes, caf::actor verifier,
+                           const node_settings* settings) {
+  return self->state.make_behavior(hdl, std::move(routes), std::move(verifier),
+                                   settings);
 }
 
 } // namespace
 
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
-                        const node_actors& actors, const node_settings* settings) {
-  return acceptor->fork(session_impl, hdl, actors, settings);
+                        const routes_ptr& routes, const caf::actor& verifier,
+                        const node_settings* settings) {
+  return acceptor->fork(session_impl, hdl, routes, verifier, settings);
 }
 
 } // namespace parley

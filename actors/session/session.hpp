@@ -13,9 +13,11 @@
 // It closes the connection (after an error frame saying why) on a malformed or
 // oversized frame, a bad login proof, no login within parley.login-timeout, too
 // many missed heartbeats, an outgoing queue over parley.max-outgoing-bytes, a
-// newer login of the same user, a logout, or (stop_atom) from the listener.
+// newer login of the same user, a logout, the loss of the link to its user's
+// home node, or (stop_atom) from the listener.
 #pragma once
 
+#include "actors/cluster/routes.hpp"
 #include "actors/config.hpp"
 
 #include <caf/actor.hpp>
@@ -24,17 +26,11 @@
 
 namespace parley {
 
-/// The node-wide actors a session talks to.
-struct node_actors {
-  caf::actor store;
-  caf::actor registry;
-  caf::actor presence;
-  caf::actor verifier;
-};
-
-/// Hands the accepted connection `hdl` from `acceptor` to a new session.
-/// `settings` must outlive the session.
+/// Hands the accepted connection `hdl` from `acceptor` to a new session, which
+/// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr))
+/// and has login proofs checked by `verifier`. `settings` must outlive it.
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
-                        const node_actors& actors, const node_settings* settings);
+                        const routes_ptr& routes, const caf::actor& verifier,
+                        const node_settings* settings);
 
 } // namespace parley

@@ -60,6 +60,21 @@ rocksdb::Status database::scan(std::string_view from, std::string_view to,
   return it->status();
 }
 
+std::optional<std::string> database::last_key(std::string_view from,
+                                              std::string_view to) {
+  rocksdb::Slice lower(from.data(), from.size());
+  rocksdb::ReadOptions options;
+  options.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+  // `to` itself is excluded: step back from the first key at or after it.
+  it->SeekForPrev(rocksdb::Slice(to.data(), to.size()));
+  if (it->Valid() && it->key().compare(rocksdb::Slice(to.data(), to.size())) == 0)
+    it->Prev();
+  if (!it->Valid())
+    return std::nullopt;
+  return it->key().ToString();
+}
+
 std::string database::property(const std::string& name) {
   std::string value;
   if (!db_->GetProperty(name, &value))

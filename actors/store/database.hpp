@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,9 @@ public:
   using visitor = std::function<bool(std::string_view key, std::string_view value)>;
   rocksdb::Status scan(std::string_view from, std::string_view to,
                        const visitor& visit);
+
+  /// The largest key in [from, to), if any.
+  std::optional<std::string> last_key(std::string_view from, std::string_view to);
 
   /// A RocksDB property such as "rocksdb.estimate-num-keys", or "".
   std::string property(const std::string& name);

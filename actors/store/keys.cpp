@@ -41,6 +41,34 @@ std::string inbox_end(std::string_view name) {
   return key;
 }
 
+std::string forward(std::string_view member, uint64_t seq) {
+  auto key = forward_begin(member);
+  append_big_endian(key, seq);
+  return key;
+}
+
+std::string forward_begin(std::string_view member) {
+  auto key = tagged('f', member);
+  key += '\0';
+  return key;
+}
+
+std::string forward_end(std::string_view member) {
+  auto key = tagged('f', member);
+  key += '\1';
+  return key;
+}
+
+std::string receipt_seen(std::string_view to, std::string_view from,
+                         std::string_view id) {
+  auto key = tagged('r', to);
+  key += '\0';
+  key.append(from);
+  key += '\0';
+  key.append(id);
+  return key;
+}
+
 uint64_t inbox_seq(std::string_view key) noexcept {
   if (key.size() < 8)
     return 0;

@@ -6,6 +6,9 @@
 //   "q" name                     the next inbox seq of that user
 //   "m" recipient 00 sender 00 id   a message's status at its recipient's home
 //   "l" name                     last seen
+//   "f" member 00 seq(8, BE)     a receipt waiting to be forwarded to member
+//   "r" to 00 from 00 id         the highest receipt state taken in for a message
+//                                whose receipt came from another member
 #pragma once
 
 #include <cstdint>
@@ -22,7 +25,7 @@ std::string inbox(std::string_view name, uint64_t seq);
 std::string inbox_begin(std::string_view name);
 std::string inbox_end(std::string_view name);
 
-/// The seq of an inbox key.
+/// The seq at the end of an inbox or forward key.
 uint64_t inbox_seq(std::string_view key) noexcept;
 
 std::string next_seq(std::string_view name);
@@ -31,5 +34,14 @@ std::string status(std::string_view recipient, std::string_view sender,
                    std::string_view id);
 
 std::string last_seen(std::string_view name);
+
+std::string forward(std::string_view member, uint64_t seq);
+
+/// All of a member's forward keys lie in [forward_begin, forward_end).
+std::string forward_begin(std::string_view member);
+std::string forward_end(std::string_view member);
+
+std::string receipt_seen(std::string_view to, std::string_view from,
+                         std::string_view id);
 
 } // namespace parley::keys

@@ -112,6 +112,26 @@ std::optional<inbox_item> decode_inbox(std::string_view bytes, uint64_t seq) {
     });
 }
 
+// -- forwarded receipts ----------------------------------------------------------
+
+std::string encode(const forwarded_receipt& x) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<disk::ForwardRecord>();
+  root.setTo(x.to);
+  root.setFrom(x.from);
+  root.setId(as_data(x.id));
+  root.setState(x.state);
+  root.setTime(x.time);
+  return to_bytes(message);
+}
+
+std::optional<forwarded_receipt> decode_forward(std::string_view bytes) {
+  return read_record<disk::ForwardRecord>(bytes, [](disk::ForwardRecord::Reader r) {
+    return forwarded_receipt{r.getTo(), r.getFrom(), std::string(view(r.getId())),
+                             r.getState(), r.getTime()};
+  });
+}
+
 // -- fixed layouts ---------------------------------------------------------------
 
 std::string encode(const message_status& x) {

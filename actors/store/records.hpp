@@ -24,6 +24,9 @@ std::optional<user_record> decode_user(std::string_view bytes);
 std::string encode_inbox(const inbox_item& x);
 std::optional<inbox_item> decode_inbox(std::string_view bytes, uint64_t seq);
 
+std::string encode(const forwarded_receipt& x);
+std::optional<forwarded_receipt> decode_forward(std::string_view bytes);
+
 /// Where a message stands at its recipient's home; kept after the message is
 /// deleted so that a retransmission is still recognised.
 enum class message_state : uint8_t { stored = 0, delivered = 1, read = 2 };

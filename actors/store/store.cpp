@@ -1,5 +1,6 @@
 #include "actors/store/store.hpp"
 
+#include "actors/cluster/routes.hpp"
 #include "actors/clock.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
@@ -14,6 +15,19 @@
 namespace parley {
 
 namespace {
+
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
+
+/// Receipts forwarded to one member in a single request, at most.
+constexpr size_t forward_batch = 256;
+constexpr auto forward_retry = std::chrono::seconds(1);
+
+/// Receipts waiting on disk for another member's store.
+struct forward_queue {
+  uint64_t next_seq = 0;  // 0: not yet read from disk
+  bool pending = false;   // there may be records on disk
+  bool sending = false;   // a request is out
+};
 
 /// A session's claim on its user's inbox.
 struct subscription {
@@ -32,9 +46,11 @@ public:
     // nop
   }
 
-  void init(std::unique_ptr<database> db, const node_settings* settings) {
+  void init(std::unique_ptr<database> db, const node_settings* settings,
+            const std::string& self_name) {
     db_ = std::move(db);
     settings_ = settings;
+    self_name_ = self_name;
   }
 
   caf::behavior make_behavior() {
@@ -84,6 +100,15 @@ public:
                   });
         return n;
       },
+      [this](receipts_atom, std::vector<forwarded_receipt>& receipts) {
+        return on_forwarded(receipts);
+      },
+      [this](routes_atom, routes_ptr& routes) {
+        routes_ = std::move(routes);
+        find_pending_forwards();
+        send_forwards();
+      },
+      [this](forward_atom) { send_forwards(); },
       [this](flush_atom) { flush(); },
       [this](stop_atom) {
         flush();
@@ -164,17 +189,123 @@ private:
         remove_inbox_item(user, status->seq);
       status->state = state;
       stage_status(status_key, *status);
-      inbox_item receipt;
-      receipt.kind = static_cast<uint8_t>(item_kind::receipt);
-      receipt.state = static_cast<uint8_t>(state == message_state::read
-                                             ? wire::ReceiptState::READ
-                                             : wire::ReceiptState::DELIVERED);
-      receipt.peer = user;
-      receipt.id = id;
-      receipt.time = now_ms();
-      stage_inbox_item(peer, std::move(receipt));
+      auto receipt_state = static_cast<uint8_t>(state == message_state::read
+                                                  ? wire::ReceiptState::READ
+                                                  : wire::ReceiptState::DELIVERED);
+      route_receipt(forwarded_receipt{peer, user, id, receipt_state, now_ms()});
     }
     schedule_flush();
+  }
+
+  /// Stages a receipt in its sender's inbox here, or in the durable queue for
+  /// the member that is the sender's home.
+  void route_receipt(forwarded_receipt r) {
+    auto& home = routes_ ? routes_->home_name(r.to) : self_name_;
+    if (home == self_name_) {
+      stage_receipt(r);
+      return;
+    }
+    auto& queue = forwards_[home];
+    if (queue.next_seq == 0)
+      queue.next_seq = last_seq(keys::forward_begin(home), keys::forward_end(home)) + 1;
+    batch_.Put(keys::forward(home, queue.next_seq++), encode(r));
+    queue.pending = true;
+  }
+
+  void stage_receipt(const forwarded_receipt& r) {
+    inbox_item receipt;
+    receipt.kind = static_cast<uint8_t>(item_kind::receipt);
+    receipt.state = r.state;
+    receipt.peer = r.from;
+    receipt.id = r.id;
+    receipt.time = r.time;
+    stage_inbox_item(r.to, std::move(receipt));
+  }
+
+  /// Receipts another member forwarded for users homed here. Forwarding may
+  /// repeat a batch (its answer was lost): take each state in once.
+  caf::result<caf::ok_atom> on_forwarded(const std::vector<forwarded_receipt>& receipts) {
+    for (auto& r : receipts) {
+      if (!identity_key(r.to))
+        continue;  // not a user of ours: nothing to keep it for
+      auto key = keys::receipt_seen(r.to, r.from, r.id);
+      uint64_t seen = 0;
+      if (auto i = staged_seen_.find(key); i != staged_seen_.end()) {
+        seen = i->second;
+      } else if (std::string value; db_->get(key, &value).ok()) {
+        seen = decode_u64(value).value_or(0);
+      }
+      if (r.state <= seen)
+        continue;
+      stage_receipt(r);
+      batch_.Put(key, encode_u64(r.state));
+      staged_seen_[key] = r.state;
+    }
+    ok_replies_.emplace_back(self_->make_response_promise());
+    schedule_flush();
+    return caf::delegated<caf::ok_atom>();
+  }
+
+  // -- forwarding receipts to other members -------------------------------------
+
+  /// After a restart: which members have receipts waiting on disk.
+  void find_pending_forwards() {
+    for (auto& member : routes_->members()) {
+      if (member == self_name_ || forwards_.count(member) > 0)
+        continue;
+      auto last = last_seq(keys::forward_begin(member), keys::forward_end(member));
+      forwards_[member] = forward_queue{last + 1, last > 0, false};
+    }
+  }
+
+  /// Sends each reachable member the oldest batch of its waiting receipts; one
+  /// request per member at a time, deleted only once that member confirms.
+  void send_forwards() {
+    if (!routes_)
+      return;
+    for (auto& [member, queue] : forwards_) {
+      if (!queue.pending || queue.sending)
+        continue;
+      auto link = routes_->link(member);
+      if (!link)
+        continue;  // resumed by the routes update that brings it back
+      std::vector<forwarded_receipt> batch;
+      std::vector<std::string> sent_keys;
+      db_->scan(keys::forward_begin(member), keys::forward_end(member),
+                [&](std::string_view key, std::string_view value) {
+                  if (auto r = decode_forward(value))
+                    batch.push_back(std::move(*r));
+                  sent_keys.emplace_back(key);
+                  return sent_keys.size() < forward_batch;
+                });
+      if (sent_keys.empty()) {
+        queue.pending = false;
+        continue;
+      }
+      queue.sending = true;
+      auto name = member;
+      self_->request(link->actors.store, settings_->request_timeout,
+                     receipts_atom::value, std::move(batch))
+        .then(
+          [this, name, sent_keys](caf::ok_atom) {
+            for (auto& key : sent_keys)
+              batch_.SingleDelete(key);
+            forwards_[name].sending = false;
+            schedule_flush();  // the flush sends the next batch
+          },
+          [this, name](const caf::error& err) {
+            log(log_level::warning, "store: forwarding receipts to ", name,
+                " failed: ", self_->system().render(err));
+            forwards_[name].sending = false;
+            self_->delayed_send(self_, forward_retry, forward_atom::value);
+          });
+    }
+  }
+
+  /// The largest seq in [begin, end), 0 if none.
+  uint64_t last_seq(const std::string& begin, const std::string& end) {
+    auto key = db_->last_key(begin, end);
+    return key ? keys::inbox_seq(*key) : 0;
   }
 
   void on_ack_receipts(const std::string& user, const std::vector<uint64_t>& seqs) {
@@ -282,6 +413,7 @@ private:
     batch_.Clear();
     dirty_seqs_.clear();
     staged_status_.clear();
+    staged_seen_.clear();
     if (!status.ok()) {
       fail_batch(status);
       return;
@@ -303,6 +435,7 @@ private:
     for (auto& [rp, time] : append_replies_)
       rp.deliver(time);
     append_replies_.clear();
+    send_forwards();
   }
 
   /// Nothing of the batch is durable: say so to everyone who waits for it and
@@ -319,6 +452,9 @@ private:
     staged_items_.clear();
     users_.clear();
     next_seqs_.clear();
+    forwards_.clear();  // their counters and flags are re-read from disk
+    if (routes_)
+      find_pending_forwards();
     for (auto& [user, sub] : subscriptions_) {
       sub.next_push = 0;
       sub.in_flight.clear();
@@ -381,6 +517,11 @@ private:
   caf::event_based_actor* self_;
   std::unique_ptr<database> db_;
   const node_settings* settings_ = nullptr;
+  std::string self_name_;
+  routes_ptr routes_;  // where users live; nothing routes out before it comes
+
+  // Receipts for users homed elsewhere.
+  std::unordered_map<std::string, forward_queue> forwards_;
 
   // The batch being staged and who waits for it.
   rocksdb::WriteBatch batch_;
@@ -389,6 +530,7 @@ private:
   std::vector<std::pair<caf::response_promise, int64_t>> append_replies_;
   std::vector<std::pair<std::string, inbox_item>> staged_items_;
   std::unordered_map<std::string, message_status> staged_status_;
+  std::unordered_map<std::string, uint64_t> staged_seen_;
   std::unordered_set<std::string> dirty_seqs_;
 
   // Caches of what is on disk (or staged).
@@ -406,7 +548,7 @@ using store_actor = caf::stateful_actor<store_state>;
 
 caf::behavior store_impl(store_actor* self, database* db,
                          const node_settings* settings) {
-  self->state.init(std::unique_ptr<database>(db), settings);
+  self->state.init(std::unique_ptr<database>(db), settings, settings->cluster_name);
   return self->state.make_behavior();
 }
 

@@ -24,7 +24,14 @@
 //   (last_seen_atom, last_seen_batch)             persists last-seen times
 //   (last_seen_atom, user)                     -> int64 ms (0: never) | unknownUser
 //   (inbox_depth_atom, user)                   -> uint64 items waiting
+//   (receipts_atom, forwarded_receipts)        -> ok_atom once they are durable
+//   (routes_atom, routes_ptr)                     where users live (membership)
 //   (stop_atom)                                -> ok_atom once all is written
+//
+// Cluster: a receipt for a user homed on another member is written to a durable
+// queue in the same batch as the acknowledgement that made it, and sent to that
+// member's store in order, one batch at a time, until it confirms; the receiving
+// store takes each receipt state in once.
 //
 // It stops on an exit message, after writing what it has staged. A failed write
 // answers the batch's requests with `internal` and restarts every subscription

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
                  "seconds to wait for the node's answers")
     ->capture_default_str();
 
+  app.fallthrough();  // global options may follow the command too (set before
+                      // the subcommands, which copy it)
   auto reg = app.add_subcommand("register", "claim --user with a new key");
   auto send = app.add_subcommand("send", "send TEXT, or each line of stdin");
   std::string to;
@@ -53,7 +55,6 @@ int main(int argc, char** argv) {
   std::string seen_user;
   seen->add_option("user", seen_user, "whose presence")->required();
   app.require_subcommand(0, 1);
-  app.fallthrough();  // global options may follow the command too
   CLI11_PARSE(app, argc, argv);
 
   auto colon = server.rfind(':');
