@@ -14,6 +14,7 @@ packages=(
   libcli11-dev                     # command lines
   libedit-dev                      # parley-shell line editing
   libboost-dev                     # Boost.Beast for parley-media
+  haproxy                          # load balancer in front of a cluster
   python3                          # test drivers
 )
 
