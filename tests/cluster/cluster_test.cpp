@@ -291,3 +291,27 @@ TEST_CASE("cluster: garbage on the peer port is refused and the node carries on"
   REQUIRE(a->send(bob.name, id, "still linked"));
   CHECK(receive_messages(*b, 1)[0].id == id);
 }
+
+TEST_CASE("cluster: a frozen member is noticed and its users become unavailable") {
+  cluster c{2};
+  c.start();
+  auto alice = register_user(c.node(0), c.user_homed_on(0, "alice"));
+  auto bob = register_user(c.node(0), c.user_homed_on(1, "bob"));
+  ::kill(c.node(1).pid(), SIGSTOP);
+  // CAF's middleman heartbeat makes n1 see n2 down although its socket lives.
+  bool down = false;
+  for (int i = 0; i < 500 && !down; ++i) {
+    down = c.node(0).log().find("cluster: n2 is down") != std::string::npos;
+    std::this_thread::sleep_for(20ms);
+  }
+  ::kill(c.node(1).pid(), SIGCONT);
+  REQUIRE(down);
+  auto a = login(c.node(0), alice);
+  // n2 may already be back; either the send is refused or it went through.
+  auto sent = a->send(bob.name, new_message_id(), "are you there?");
+  if (!sent)
+    CHECK(sent.error().code == ErrorCode::UNAVAILABLE);
+  // After it thaws, it rejoins.
+  c.await_up(0, 1, 2);
+  send_when_reachable(*a, bob.name, new_message_id(), "welcome back");
+}

@@ -36,6 +36,10 @@ public:
     return port_;
   }
 
+  pid_t pid() const noexcept {
+    return pid_;
+  }
+
   std::string data_dir() const {
     return dir_ + "/data";
   }
