@@ -15,6 +15,12 @@ std::string node_settings::validate() const {
     return "parley.heartbeat-interval must be positive";
   if (inbox_window == 0)
     return "parley.inbox-window must be at least 1";
+  if (rate_bytes * 2 < static_cast<double>(max_payload))
+    return "parley.rate-bytes must be at least half of parley.max-payload";
+  if (rate_messages <= 0 || login_rate <= 0 || login_failures == 0)
+    return "parley.rate-messages, login-rate and login-failures must be positive";
+  if (max_connections == 0 || inbox_quota == 0)
+    return "parley.max-connections and parley.inbox-quota must be positive";
   if (read_chunk < 64)
     return "parley.read-chunk must be at least 64";
   if (max_pending_sends == 0)
@@ -47,6 +53,18 @@ node_config::node_config() {
          "inbox items sent to a client and not yet acknowledged, at most")
     .add(s.max_watched, "max-watched",
          "users one connection may watch for presence changes")
+    .add(s.max_connections, "max-connections",
+         "client connections per node; more are refused (tooManyConnections)")
+    .add(s.inbox_quota, "inbox-quota",
+         "undelivered items per user; sends beyond it get inboxFull")
+    .add(s.rate_messages, "rate-messages",
+         "messages a second one connection may send (bursts of twice as many)")
+    .add(s.rate_bytes, "rate-bytes",
+         "payload bytes a second one connection may send (bursts of twice as many)")
+    .add(s.login_rate, "login-rate",
+         "login attempts a second from one address (bursts of ten times as many)")
+    .add(s.login_failures, "login-failures",
+         "failed login proofs per user before it may try only once a minute")
     .add(s.read_chunk, "read-chunk",
          "bytes a connection reads at once (each idle connection holds one)")
     .add(s.fsync, "fsync", "fsync the WAL for each write batch")

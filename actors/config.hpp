@@ -36,6 +36,12 @@ struct node_settings {
   size_t max_pending_sends = 1024;
   size_t inbox_window = 256;
   size_t max_watched = 1024;
+  size_t max_connections = 9000;     // per node; more are refused
+  size_t inbox_quota = 500000;       // undelivered items per user
+  double rate_messages = 200;        // sends a second per connection (burst 2x)
+  double rate_bytes = 1024 * 1024;   // payload bytes a second per connection (burst 2x)
+  double login_rate = 50;            // login attempts a second per address (burst 10x)
+  size_t login_failures = 5;         // failed proofs per user, then one a minute
   size_t read_chunk = 1024;
 
   // -- cluster -----------------------------------------------------------------------

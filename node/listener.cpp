@@ -2,6 +2,7 @@
 
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/outgoing.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -23,20 +24,23 @@ public:
   }
 
   caf::behavior make_behavior(caf::io::doorman_ptr doorman, routes_ptr routes,
-                              caf::actor verifier, const node_settings* settings) {
+                              node_services services, const node_settings* settings) {
     routes_ = std::move(routes);
-    verifier_ = std::move(verifier);
+    services_ = std::move(services);
     settings_ = settings;
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
     self_->set_down_handler([this](const caf::down_msg& msg) {
       sessions_.erase(msg.source);
+      refusing_ = refusing_ && sessions_.size() >= settings_->max_connections;
       if (stopping_ && sessions_.empty())
         self_->quit();
     });
     return {
       [this](const caf::io::new_connection_msg& msg) {
-        auto session = fork_session(self_, msg.handle, routes_, verifier_, settings_);
+        if (sessions_.size() >= settings_->max_connections)
+          return refuse(msg.handle);
+        auto session = fork_session(self_, msg.handle, routes_, services_, settings_);
         self_->monitor(session);
         sessions_.emplace(session.address(), session);
       },
@@ -60,6 +64,19 @@ public:
   }
 
 private:
+  /// Over the connection limit: say so and close, without forking a session.
+  void refuse(caf::io::connection_handle hdl) {
+    if (!refusing_) {
+      log(log_level::warning, "listener: at ", settings_->max_connections,
+          " connections; refusing more");
+      refusing_ = true;
+    }
+    outgoing::error(self_->wr_buf(hdl), wire::ErrorCode::TOO_MANY_CONNECTIONS,
+                    "this node is full; try another or later", {}, 1000);
+    self_->flush(hdl);
+    self_->close(hdl);
+  }
+
   void stop() {
     if (stopping_)
       return;
@@ -78,27 +95,28 @@ private:
 
   caf::io::broker* self_;
   routes_ptr routes_;
-  caf::actor verifier_;
+  node_services services_;
   const node_settings* settings_ = nullptr;
   caf::io::accept_handle acceptor_;
   std::unordered_map<caf::actor_addr, caf::actor> sessions_;
   bool stopping_ = false;
+  bool refusing_ = false;  // logged once per spell of refusing
 };
 
 using listener_broker = caf::io::stateful_broker<listener_state>;
 
 caf::behavior listener_impl(listener_broker* self, caf::io::doorman_ptr doorman,
-                            routes_ptr routes, caf::actor verifier,
+                            routes_ptr routes, node_services services,
                             const node_settings* settings) {
   return self->state.make_behavior(std::move(doorman), std::move(routes),
-                                   std::move(verifier), settings);
+                                   std::move(services), settings);
 }
 
 } // namespace
 
 caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
                                               const routes_ptr& routes,
-                                              const caf::actor& verifier,
+                                              const node_services& services,
                                               const node_settings& settings) {
   auto& mm = sys.middleman();
   auto doorman = mm.backend().new_tcp_doorman(settings.port, settings.host.c_str(),
@@ -106,7 +124,7 @@ caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
   if (!doorman)
     return std::move(doorman.error());
   auto port = (*doorman)->port();
-  auto actor = mm.spawn_broker(listener_impl, std::move(*doorman), routes, verifier,
+  auto actor = mm.spawn_broker(listener_impl, std::move(*doorman), routes, services,
                                &settings);
   return listener_handle{actor, port};
 }

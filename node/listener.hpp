@@ -1,4 +1,6 @@
-// The listener: accepts client connections and forks a session for each.
+// The listener: accepts client connections and forks a session for each, up to
+// parley.max-connections; beyond that a connection gets tooManyConnections and
+// is closed.
 //
 //   (stop_atom)  stops accepting, tells every session to stop (each sends its
 //                client a shuttingDown error and closes), and quits once they are
@@ -25,7 +27,7 @@ struct listener_handle {
 
 caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
                                               const routes_ptr& routes,
-                                              const caf::actor& verifier,
+                                              const node_services& services,
                                               const node_settings& settings);
 
 } // namespace parley

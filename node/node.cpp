@@ -1,5 +1,6 @@
 #include "node/node.hpp"
 
+#include "actors/auth/throttle.hpp"
 #include "actors/auth/verifier.hpp"
 #include "actors/cluster/membership.hpp"
 #include "actors/cluster/routes.hpp"
@@ -69,7 +70,9 @@ std::string node::start() {
   actors_.store = spawn_store(sys_, std::move(db), settings_);
   actors_.presence = spawn_presence(sys_, actors_.store, settings_);
   actors_.registry = spawn_registry(sys_, actors_.presence);
-  verifier_ = spawn_verifier_pool(sys_, std::max(1u, std::thread::hardware_concurrency()));
+  services_.verifier = spawn_verifier_pool(
+    sys_, std::max(1u, std::thread::hardware_concurrency()));
+  services_.throttle = spawn_throttle(sys_, settings_);
   running_ = true;
   auto membership = spawn_membership(sys_, *cluster, actors_);
   if (!membership) {
@@ -81,7 +84,7 @@ std::string node::start() {
   caf::scoped_actor self{sys_};
   self->request(membership_, caf::infinite, caf::get_atom::value)
     .receive([&](routes_ptr& x) { routes = std::move(x); }, [](caf::error&) {});
-  auto listener = spawn_listener(sys_, routes, verifier_, settings_);
+  auto listener = spawn_listener(sys_, routes, services_, settings_);
   if (!listener) {
     stop();
     return "cannot listen on " + settings_.host + ":" + std::to_string(settings_.port)
@@ -124,8 +127,8 @@ void node::stop() {
   finish(actors_.store);
   if (membership_)
     finish(membership_);
-  for (auto& actor : {actors_.registry, actors_.presence, verifier_, membership_,
-                      actors_.store}) {
+  for (auto& actor : {actors_.registry, actors_.presence, services_.verifier,
+                      services_.throttle, membership_, actors_.store}) {
     if (!actor)
       continue;
     self->send_exit(actor, caf::exit_reason::user_shutdown);
@@ -133,7 +136,7 @@ void node::stop() {
   }
   listener_ = nullptr;
   membership_ = nullptr;
-  verifier_ = nullptr;
+  services_ = node_services{};
   actors_ = node_actors{};
   log(log_level::info, "node: stopped");
 }

@@ -5,6 +5,7 @@
 
 #include "actors/config.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/session.hpp"
 
 #include <caf/actor_system.hpp>
 
@@ -35,7 +36,7 @@ private:
   caf::actor_system& sys_;
   const node_settings& settings_;
   node_actors actors_;
-  caf::actor verifier_;
+  node_services services_;
   caf::actor membership_;
   caf::actor listener_;
   uint16_t port_ = 0;

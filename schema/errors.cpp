@@ -19,6 +19,9 @@ bool retryable(wire::ErrorCode code) noexcept {
     case wire::ErrorCode::UNAVAILABLE:
     case wire::ErrorCode::SHUTTING_DOWN:
     case wire::ErrorCode::TOO_MANY_PENDING:
+    case wire::ErrorCode::RATE_LIMITED:
+    case wire::ErrorCode::INBOX_FULL:
+    case wire::ErrorCode::TOO_MANY_CONNECTIONS:
       return true;
     default:
       return false;

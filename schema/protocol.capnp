@@ -148,6 +148,7 @@ struct Error {
   code @0 :ErrorCode;
   message @1 :Text;
   refersTo @2 :Data;      # the id of the Send it answers, if any
+  retryAfterMs @3 :UInt32;  # for retryable codes: when to try again (0: soon)
 }
 
 # Stable error codes. "retryable" means the same request may succeed later.
@@ -174,4 +175,7 @@ enum ErrorCode {
   shuttingDown @19;       # the node is stopping; reconnect; closed
   limitExceeded @20;      # a per-connection limit, e.g. on watched users
   tooManyPending @21;     # retryable: more unanswered sends than maxPendingSends
+  rateLimited @22;        # retryable after retryAfterMs: sending or logging in too fast
+  inboxFull @23;          # retryable: the recipient has too many undelivered messages
+  tooManyConnections @24; # retryable: the node is at its connection limit; closed
 }

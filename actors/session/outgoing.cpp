@@ -101,12 +101,13 @@ void presence(buffer& out, const presence_info& info) {
 }
 
 void error(buffer& out, wire::ErrorCode code, std::string_view message,
-           std::string_view refers_to) {
+           std::string_view refers_to, uint32_t retry_after_ms) {
   write_frame(out, [&](wire::ServerFrame::Builder f) {
     auto e = f.initError();
     e.setCode(code);
     e.setMessage(as_text(message));
     e.setRefersTo(as_data(refers_to));
+    e.setRetryAfterMs(retry_after_ms);
   });
 }
 

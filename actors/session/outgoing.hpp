@@ -27,7 +27,7 @@ void sent(buffer& out, std::string_view id, std::string_view peer, int64_t time)
 void presence(buffer& out, const presence_info& info);
 
 void error(buffer& out, wire::ErrorCode code, std::string_view message,
-           std::string_view refers_to = {});
+           std::string_view refers_to = {}, uint32_t retry_after_ms = 0);
 
 void pong(buffer& out);
 

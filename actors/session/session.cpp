@@ -1,12 +1,12 @@
 #include "actors/session/session.hpp"
 
-#include "actors/cluster/routes.hpp"
+#include "actors/auth/throttle.hpp"
 #include "actors/clock.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/session/outgoing.hpp"
-#include "actors/store/records.hpp"
-#include "schema/bytes.hpp"
+#include "actors/session/requests.hpp"
+#include "actors/session/token_bucket.hpp"
 #include "schema/errors.hpp"
 #include "schema/frame.hpp"
 #include "schema/rules.hpp"
@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <optional>
 #include <unordered_map>
 
 namespace parley {
@@ -42,13 +43,16 @@ public:
   }
 
   caf::behavior make_behavior(caf::io::connection_handle hdl, routes_ptr routes,
-                              caf::actor verifier, const node_settings* settings) {
+                              node_services services, const node_settings* settings) {
     hdl_ = hdl;
     routes_ = std::move(routes);
-    verifier_ = std::move(verifier);
+    services_ = std::move(services);
     settings_ = settings;
     reader_.emplace(settings_->max_frame);
-    last_rx_ = steady::now();
+    auto now = steady::now();
+    last_rx_ = now;
+    message_rate_ = token_bucket{settings_->rate_messages, settings_->rate_messages * 2, now};
+    byte_rate_ = token_bucket{settings_->rate_bytes, settings_->rate_bytes * 2, now};
     self_->configure_read(hdl_, caf::io::receive_policy::at_most(settings_->read_chunk));
     self_->delayed_send(self_, settings_->login_timeout, deadline_atom::value);
     return {
@@ -92,7 +96,8 @@ private:
     last_rx_ = steady::now();
     reader_->feed(msg.buf.data(), msg.buf.size());
     while (auto frame = reader_->next()) {
-      dispatch(*frame);
+      auto req = parse_request(*frame, request_limits{settings_->max_payload});
+      std::visit([this](auto& r) { handle(r); }, req);
       if (phase_ == phase::closing)
         return;
     }
@@ -109,36 +114,10 @@ private:
     flush();
   }
 
-  void dispatch(kj::ArrayPtr<const capnp::word> words) {
-    try {
-      capnp::FlatArrayMessageReader message(words, reader_options(words.size()));
-      auto frame = message.getRoot<wire::ClientFrame>();
-      switch (frame.which()) {
-        case wire::ClientFrame::REGISTER:
-          return on_register(frame.getRegister());
-        case wire::ClientFrame::LOGIN:
-          return on_login(frame.getLogin());
-        case wire::ClientFrame::PROVE:
-          return on_prove(frame.getProve());
-        case wire::ClientFrame::SEND:
-          return on_send(frame.getSend());
-        case wire::ClientFrame::ACK:
-          return on_ack(frame.getAck());
-        case wire::ClientFrame::ACK_RECEIPTS:
-          return on_ack_receipts(frame.getAckReceipts());
-        case wire::ClientFrame::HEARTBEAT:
-          return on_heartbeat();
-        case wire::ClientFrame::LAST_SEEN:
-          return on_last_seen(frame.getLastSeen());
-        case wire::ClientFrame::LOGOUT:
-          return on_logout();
-        case wire::ClientFrame::WATCH:
-          return on_watch(frame.getWatch());
-      }
-      error(wire::ErrorCode::UNSUPPORTED, "unknown request");
-    } catch (const kj::Exception& e) {
-      close(wire::ErrorCode::MALFORMED_FRAME, "malformed frame");
-    }
+  void handle(bad_request& r) {
+    if (r.close)
+      return close(r.code, r.message);
+    error(r.code, r.message, r.refers_to);
   }
 
   bool require_login() {
@@ -148,45 +127,52 @@ private:
     return false;
   }
 
-  void on_register(wire::Register::Reader r) {
+  // -- registration and login ------------------------------------------------------
+
+  void handle(register_request& r) {
     if (phase_ == phase::logged_in)
       return error(wire::ErrorCode::ALREADY_LOGGED_IN, "already logged in");
-    auto user = to_string(r.getUser());
-    auto key = to_string(r.getIdentityKey());
-    if (!valid_user_name(user))
-      return error(wire::ErrorCode::INVALID_NAME, "names are 1-32 of [a-z0-9._-]");
-    if (key.size() != identity_key_bytes
-        || crypto_core_ed25519_is_valid_point(
-             reinterpret_cast<const unsigned char*>(key.data()))
-             != 1)
-      return error(wire::ErrorCode::INVALID_KEY, "not an Ed25519 public key");
-    auto home = home_of(user);
+    auto home = home_of(r.user);
     if (!home)
       return;
     self_->request(home->actors.store, settings_->request_timeout, register_atom::value,
-                   user, std::move(key))
+                   r.user, std::move(r.identity_key))
       .then(
-        [this, user](caf::ok_atom) {
+        [this, user = r.user](caf::ok_atom) {
           outgoing::registered(out(), user);
           flush();
         },
         [this](const caf::error& err) { request_failed(err, {}); });
   }
 
-  void on_login(wire::Login::Reader r) {
+  void handle(login_request& r) {
     if (phase_ == phase::logged_in)
       return error(wire::ErrorCode::ALREADY_LOGGED_IN, "already logged in");
     if (phase_ != phase::anonymous)
       return error(wire::ErrorCode::UNEXPECTED, "a login is under way");
-    auto user = to_string(r.getUser());
-    if (!valid_user_name(user))
-      return error(wire::ErrorCode::INVALID_NAME, "names are 1-32 of [a-z0-9._-]");
-    auto home = home_of(user);
+    auto home = home_of(r.user);
     if (!home)
       return;
     phase_ = phase::challenged;
-    self_->request(home->actors.store, settings_->request_timeout, user_key_atom::value,
-                   user)
+    self_->request(services_.throttle, settings_->request_timeout, login_atom::value,
+                   r.user, peer_address())
+      .then(
+        [this, user = r.user, store = home->actors.store](uint32_t wait_ms) {
+          if (wait_ms == 0)
+            return challenge(user, store);
+          phase_ = phase::anonymous;
+          error(wire::ErrorCode::RATE_LIMITED, "too many logins; wait", {}, wait_ms);
+          flush();
+        },
+        [this](const caf::error& err) {
+          phase_ = phase::anonymous;
+          request_failed(err, {});
+        });
+  }
+
+  /// Fetches the user's identity key and sends a fresh nonce to sign.
+  void challenge(const std::string& user, const caf::actor& store) {
+    self_->request(store, settings_->request_timeout, user_key_atom::value, user)
       .then(
         [this, user](std::string& key) {
           if (phase_ != phase::challenged)
@@ -205,22 +191,20 @@ private:
         });
   }
 
-  void on_prove(wire::Prove::Reader r) {
+  void handle(prove_request& r) {
     if (phase_ == phase::logged_in)
       return error(wire::ErrorCode::ALREADY_LOGGED_IN, "already logged in");
     if (phase_ != phase::challenged || nonce_.empty())
       return error(wire::ErrorCode::UNEXPECTED, "prove answers a challenge");
-    auto signature = to_string(r.getSignature());
-    if (signature.size() != signature_bytes)
-      return close(wire::ErrorCode::BAD_SIGNATURE, "login proof does not verify");
     phase_ = phase::verifying;
-    self_->request(verifier_, settings_->request_timeout, verify_atom::value,
-                   identity_key_, nonce_, std::move(signature))
+    self_->request(services_.verifier, settings_->request_timeout, verify_atom::value,
+                   identity_key_, nonce_, std::move(r.signature))
       .then(
         [this](bool valid) {
-          if (!valid)
-            return close(wire::ErrorCode::BAD_SIGNATURE, "login proof does not verify");
-          attach();
+          if (valid)
+            return attach();
+          self_->send(services_.throttle, failed_atom::value, user_, peer_address());
+          close(wire::ErrorCode::BAD_SIGNATURE, "login proof does not verify");
         },
         [this](const caf::error& err) {
           phase_ = phase::anonymous;
@@ -233,8 +217,9 @@ private:
     auto home = routes_->home(user_);
     if (!home) {
       phase_ = phase::anonymous;
-      return error(wire::ErrorCode::UNAVAILABLE,
-                   "the home node of " + user_ + " is unreachable; try again");
+      error(wire::ErrorCode::UNAVAILABLE,
+            "the home node of " + user_ + " is unreachable; try again");
+      return flush();
     }
     home_name_ = routes_->home_name(user_);
     home_generation_ = home->generation;
@@ -270,48 +255,47 @@ private:
         });
   }
 
-  void on_send(wire::Send::Reader r) {
+  // -- messages ---------------------------------------------------------------------
+
+  void handle(send_request& r) {
     if (!require_login())
       return;
-    auto id = to_string(r.getId());
-    if (id.size() != message_id_bytes)
-      return error(wire::ErrorCode::INVALID_ID, "message ids are 16 bytes");
-    auto to = to_string(r.getTo());
-    if (!valid_user_name(to))
-      return error(wire::ErrorCode::INVALID_NAME, "no such user name", id);
-    auto payload = r.getPayload();
-    if (payload.size() > settings_->max_payload)
-      return error(wire::ErrorCode::PAYLOAD_TOO_LARGE, "payload over the limit", id);
     // A client keeps at most maxPendingSends unanswered (Welcome says how many).
     // Refusing is the backpressure: CAF 0.17 loses a read resumed in the same
     // loop iteration it was halted in, so halting the socket could stall it.
     if (pending_sends_ >= settings_->max_pending_sends)
-      return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", id);
-    auto home = home_of(to, id);
+      return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
+    auto now = steady::now();
+    auto wait = std::max(message_rate_.take(1, now),
+                         byte_rate_.take(static_cast<double>(r.payload.size()), now));
+    if (wait.count() > 0)
+      return error(wire::ErrorCode::RATE_LIMITED, "sending too fast; wait", r.id,
+                   static_cast<uint32_t>(wait.count()));
+    auto home = home_of(r.to, r.id);
     if (!home)
       return;
     // Order across nodes: CAF may lose what was sent over a link that broke,
     // but never a message in the middle of one link's stream. So a send goes
     // out only if every unanswered send to that node used the same link;
     // otherwise the client retries it once the old ones are answered.
-    auto& member = routes_->home_name(to);
+    auto member = routes_->home_name(r.to);
     auto& flight = sends_in_flight_[member];
     if (flight.count > 0 && flight.generation != home->generation)
       return error(wire::ErrorCode::UNAVAILABLE,
-                   "the link to the recipient's home node changed; retry", id);
+                   "the link to the recipient's home node changed; retry", r.id);
     flight.generation = home->generation;
     ++flight.count;
     ++pending_sends_;
-    outgoing_message msg{user_, to, id, to_string(payload)};
+    outgoing_message msg{user_, r.to, r.id, std::move(r.payload)};
     self_->request(home->actors.store, settings_->request_timeout, append_atom::value,
                    std::move(msg))
       .then(
-        [this, id, to, member](int64_t time) {
+        [this, id = r.id, to = r.to, member](int64_t time) {
           send_answered(member);
           outgoing::sent(out(), id, to, time);
           flush();
         },
-        [this, id, member](const caf::error& err) {
+        [this, id = r.id, member](const caf::error& err) {
           send_answered(member);
           request_failed(err, id);
         });
@@ -323,6 +307,78 @@ private:
     if (i != sends_in_flight_.end() && --i->second.count == 0)
       sends_in_flight_.erase(i);
   }
+
+  void handle(ack_request& r) {
+    if (!require_login())
+      return;
+    if (auto home = own_home())
+      self_->send(home->actors.store, ack_atom::value, user_, std::move(r.peer),
+                  std::move(r.ids), static_cast<uint8_t>(r.state));
+  }
+
+  void handle(ack_receipts_request& r) {
+    if (!require_login())
+      return;
+    if (auto home = own_home())
+      self_->send(home->actors.store, ack_receipts_atom::value, user_,
+                  std::move(r.seqs));
+  }
+
+  // -- presence ---------------------------------------------------------------------
+
+  void handle(heartbeat_request&) {
+    outgoing::pong(out());
+    if (phase_ != phase::logged_in)
+      return;
+    // Presence needs a beat per interval, not every beat a client sends.
+    auto now = steady::now();
+    if (now - last_beat_forwarded_ >= settings_->heartbeat_interval / 2) {
+      last_beat_forwarded_ = now;
+      if (auto home = own_home())
+        self_->send(home->actors.presence, heartbeat_atom::value, user_);
+    }
+  }
+
+  void handle(last_seen_request& r) {
+    if (!require_login())
+      return;
+    auto home = home_of(r.user);
+    if (!home)
+      return;
+    self_->request(home->actors.presence, settings_->request_timeout,
+                   last_seen_atom::value, r.user)
+      .then(
+        [this](const presence_info& info) {
+          outgoing::presence(out(), info);
+          flush();
+        },
+        [this](const caf::error& err) { request_failed(err, {}); });
+  }
+
+  void handle(watch_request& r) {
+    if (!require_login())
+      return;
+    auto self = caf::actor_cast<caf::actor>(self_);
+    for (auto& user : r.users) {
+      if (watched_ >= settings_->max_watched)
+        return error(wire::ErrorCode::LIMIT_EXCEEDED, "too many watched users");
+      auto home = home_of(user);
+      if (!home)
+        return;
+      ++watched_;
+      self_->send(home->actors.presence, watch_atom::value, user, self);
+    }
+  }
+
+  void handle(logout_request&) {
+    log(log_level::info, "session: ", user_.empty() ? "(anonymous)" : user_,
+        " logged out");
+    phase_ = phase::closing;
+    self_->flush(hdl_);
+    self_->quit();  // the broker closes the socket once pending frames are out
+  }
+
+  // -- routing ----------------------------------------------------------------------
 
   /// The link to `user`'s home node; nullptr, after an error frame saying so,
   /// while that node is unreachable.
@@ -341,93 +397,9 @@ private:
     return link && link->generation == home_generation_ ? link : nullptr;
   }
 
-  void on_ack(wire::Ack::Reader r) {
-    if (!require_login())
-      return;
-    auto peer = to_string(r.getPeer());
-    if (!valid_user_name(peer))
-      return error(wire::ErrorCode::INVALID_NAME, "no such user name");
-    std::vector<std::string> ids;
-    ids.reserve(r.getIds().size());
-    for (auto id : r.getIds()) {
-      if (id.size() != message_id_bytes)
-        return error(wire::ErrorCode::INVALID_ID, "message ids are 16 bytes");
-      ids.emplace_back(to_string(id));
-    }
-    auto state = r.getState() == wire::AckState::READ ? message_state::read
-                                                      : message_state::delivered;
-    if (auto home = own_home())
-      self_->send(home->actors.store, ack_atom::value, user_, std::move(peer),
-                  std::move(ids), static_cast<uint8_t>(state));
-  }
-
-  void on_ack_receipts(wire::AckReceipts::Reader r) {
-    if (!require_login())
-      return;
-    std::vector<uint64_t> seqs;
-    seqs.reserve(r.getSeqs().size());
-    for (auto seq : r.getSeqs())
-      seqs.push_back(seq);
-    if (auto home = own_home())
-      self_->send(home->actors.store, ack_receipts_atom::value, user_, std::move(seqs));
-  }
-
-  void on_heartbeat() {
-    outgoing::pong(out());
-    if (phase_ != phase::logged_in)
-      return;
-    // Presence needs a beat per interval, not every beat a client sends.
-    auto now = steady::now();
-    if (now - last_beat_forwarded_ >= settings_->heartbeat_interval / 2) {
-      last_beat_forwarded_ = now;
-      if (auto home = own_home())
-        self_->send(home->actors.presence, heartbeat_atom::value, user_);
-    }
-  }
-
-  void on_last_seen(wire::LastSeen::Reader r) {
-    if (!require_login())
-      return;
-    auto user = to_string(r.getUser());
-    if (!valid_user_name(user))
-      return error(wire::ErrorCode::INVALID_NAME, "no such user name");
-    auto home = home_of(user);
-    if (!home)
-      return;
-    self_->request(home->actors.presence, settings_->request_timeout,
-                   last_seen_atom::value, user)
-      .then(
-        [this](const presence_info& info) {
-          outgoing::presence(out(), info);
-          flush();
-        },
-        [this](const caf::error& err) { request_failed(err, {}); });
-  }
-
-  void on_watch(wire::Watch::Reader r) {
-    if (!require_login())
-      return;
-    auto self = caf::actor_cast<caf::actor>(self_);
-    for (auto user : r.getUsers()) {
-      if (watched_ >= settings_->max_watched)
-        return error(wire::ErrorCode::LIMIT_EXCEEDED, "too many watched users");
-      auto name = to_string(user);
-      if (!valid_user_name(name))
-        return error(wire::ErrorCode::INVALID_NAME, "no such user name");
-      auto home = home_of(name);
-      if (!home)
-        return;
-      ++watched_;
-      self_->send(home->actors.presence, watch_atom::value, std::move(name), self);
-    }
-  }
-
-  void on_logout() {
-    log(log_level::info, "session: ", user_.empty() ? "(anonymous)" : user_,
-        " logged out");
-    phase_ = phase::closing;
-    self_->flush(hdl_);
-    self_->quit();  // the broker closes the socket once pending frames are out
+  /// The client's address, for login throttling.
+  std::string peer_address() {
+    return self_->remote_addr(hdl_);
   }
 
   // -- liveness --------------------------------------------------------------------
@@ -460,8 +432,8 @@ private:
   }
 
   void error(wire::ErrorCode code, std::string_view message,
-             std::string_view refers_to = {}) {
-    outgoing::error(out(), code, message, refers_to);
+             std::string_view refers_to = {}, uint32_t retry_after_ms = 0) {
+    outgoing::error(out(), code, message, refers_to, retry_after_ms);
   }
 
   void request_failed(const caf::error& err, std::string_view refers_to) {
@@ -469,7 +441,7 @@ private:
     if (code == wire::ErrorCode::INTERNAL)
       log(log_level::error, "session: request failed: ",
           self_->system().render(err));
-    error(code, code == wire::ErrorCode::UNAVAILABLE ? "try again" : parley::to_string(code),
+    error(code, code == wire::ErrorCode::UNAVAILABLE ? "try again" : to_string(code),
           refers_to);
     flush();
   }
@@ -479,7 +451,7 @@ private:
     if (phase_ == phase::closing)
       return;
     log(log_level::info, "session: closing ", user_.empty() ? "(anonymous)" : user_,
-        ": ", parley::to_string(code));
+        ": ", to_string(code));
     error(code, message);
     phase_ = phase::closing;
     self_->flush(hdl_);
@@ -503,19 +475,21 @@ private:
   caf::io::broker* self_;
   caf::io::connection_handle hdl_;
   routes_ptr routes_;  // the latest snapshot from the listener
-  caf::actor verifier_;
+  node_services services_;
   const node_settings* settings_ = nullptr;
   std::optional<frame_reader> reader_;
 
   phase phase_ = phase::anonymous;
-  std::string user_;          // claimed at login, proven once logged in
-  std::string home_name_;     // the member that is home to user_
+  std::string user_;              // claimed at login, proven once logged in
+  std::string home_name_;         // the member that is home to user_
   uint64_t home_generation_ = 0;  // of the link attached through
-  std::string identity_key_;  // during login only
-  std::string nonce_;         // during login only
+  std::string identity_key_;      // during login only
+  std::string nonce_;             // during login only
 
   steady::time_point last_rx_;
   steady::time_point last_beat_forwarded_;
+  token_bucket message_rate_;
+  token_bucket byte_rate_;
   size_t pending_sends_ = 0;
   /// Unanswered sends per home member, and the link they went over.
   struct in_flight {
@@ -529,18 +503,18 @@ private:
 using session_broker = caf::io::stateful_broker<session_state>;
 
 caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
-                           routes_ptr routes, caf::actor verifier,
+                           routes_ptr routes, node_services services,
                            const node_settings* settings) {
-  return self->state.make_behavior(hdl, std::move(routes), std::move(verifier),
+  return self->state.make_behavior(hdl, std::move(routes), std::move(services),
                                    settings);
 }
 
 } // namespace
 
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
-                        const routes_ptr& routes, const caf::actor& verifier,
+                        const routes_ptr& routes, const node_services& services,
                         const node_settings* settings) {
-  return acceptor->fork(session_impl, hdl, routes, verifier, settings);
+  return acceptor->fork(session_impl, hdl, routes, services, settings);
 }
 
 } // namespace parley

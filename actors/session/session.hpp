@@ -10,6 +10,10 @@
 // does only socket work; signatures are checked by the verifier pool and storage
 // is the store's.
 //
+// Limits, each with its error code: unanswered sends (tooManyPending), messages
+// and bytes a second (rateLimited, with the time to wait), login attempts
+// (rateLimited, via the throttle).
+//
 // It closes the connection (after an error frame saying why) on a malformed or
 // oversized frame, a bad login proof, no login within parley.login-timeout, too
 // many missed heartbeats, an outgoing queue over parley.max-outgoing-bytes, a
@@ -26,11 +30,17 @@
 
 namespace parley {
 
+/// The node's helpers a session asks during login.
+struct node_services {
+  caf::actor verifier;  // checks login proofs
+  caf::actor throttle;  // slows down login floods and guessing
+};
+
 /// Hands the accepted connection `hdl` from `acceptor` to a new session, which
-/// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr))
-/// and has login proofs checked by `verifier`. `settings` must outlive it.
+/// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr)).
+/// `settings` must outlive it.
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
-                        const routes_ptr& routes, const caf::actor& verifier,
+                        const routes_ptr& routes, const node_services& services,
                         const node_settings* settings);
 
 } // namespace parley

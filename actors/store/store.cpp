@@ -92,13 +92,7 @@ public:
         return static_cast<int64_t>(decode_u64(value).value_or(0));
       },
       [this](inbox_depth_atom, const std::string& user) -> uint64_t {
-        uint64_t n = 0;
-        db_->scan(keys::inbox_begin(user), keys::inbox_end(user),
-                  [&n](std::string_view, std::string_view) {
-                    ++n;
-                    return true;
-                  });
-        return n;
+        return depth(user);
       },
       [this](receipts_atom, std::vector<forwarded_receipt>& receipts) {
         return on_forwarded(receipts);
@@ -141,8 +135,11 @@ private:
     if (!identity_key(msg.to))
       return make_error(wire::ErrorCode::UNKNOWN_USER);
     auto status_key = keys::status(msg.to, msg.from, msg.id);
+    auto known = load_status(status_key);
+    if (!known && depth(msg.to) >= settings_->inbox_quota)
+      return make_error(wire::ErrorCode::INBOX_FULL);
     auto rp = self_->make_response_promise();
-    if (auto known = load_status(status_key)) {
+    if (known) {
       // A retransmission: answer it like the first, deliver nothing new.
       append_replies_.emplace_back(std::move(rp), known->time);
     } else {
@@ -337,6 +334,7 @@ private:
   uint64_t stage_inbox_item(const std::string& user, inbox_item item) {
     auto& next = next_seq(user);
     item.seq = next++;
+    ++depth(user);
     dirty_seqs_.insert(user);
     batch_.Put(keys::inbox(user, item.seq), encode_inbox(item));
     auto seq = item.seq;
@@ -348,6 +346,7 @@ private:
   /// compaction drop both the put and the delete.
   void remove_inbox_item(const std::string& user, uint64_t seq) {
     batch_.SingleDelete(keys::inbox(user, seq));
+    --depth(user);
     if (auto i = subscriptions_.find(user); i != subscriptions_.end()) {
       if (i->second.in_flight.erase(seq) > 0)
         touched_.insert(user);
@@ -381,6 +380,20 @@ private:
     if (!db_->get(key, &value).ok())
       return std::nullopt;
     return decode_status(value);
+  }
+
+  /// Items in the user's inbox, staged ones included; counted once from disk.
+  uint64_t& depth(const std::string& user) {
+    auto i = depths_.find(user);
+    if (i != depths_.end())
+      return i->second;
+    uint64_t n = 0;
+    db_->scan(keys::inbox_begin(user), keys::inbox_end(user),
+              [&n](std::string_view, std::string_view) {
+                ++n;
+                return true;
+              });
+    return depths_.emplace(user, n).first->second;
   }
 
   uint64_t& next_seq(const std::string& user) {
@@ -452,6 +465,7 @@ private:
     staged_items_.clear();
     users_.clear();
     next_seqs_.clear();
+    depths_.clear();
     forwards_.clear();  // their counters and flags are re-read from disk
     if (routes_)
       find_pending_forwards();
@@ -536,6 +550,7 @@ private:
   // Caches of what is on disk (or staged).
   std::unordered_map<std::string, std::string> users_;  // name -> identity key
   std::unordered_map<std::string, uint64_t> next_seqs_;
+  std::unordered_map<std::string, uint64_t> depths_;  // inbox items per user
 
   // Delivery.
   std::unordered_map<std::string, subscription> subscriptions_;

@@ -18,6 +18,7 @@
 //   (register_atom, user, identity_key)        -> ok_atom | nameTaken
 //   (user_key_atom, user)                      -> identity_key | unknownUser
 //   (append_atom, outgoing_message)            -> int64 time stored | unknownUser
+//                                                 | inboxFull (parley.inbox-quota)
 //   (subscribe_atom, user, session)            -> pushes (deliver_atom, inbox_items)
 //   (ack_atom, user, peer, ids, uint8 state)      state: message_state
 //   (ack_receipts_atom, user, seqs)

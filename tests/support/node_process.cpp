@@ -32,7 +32,11 @@ void node_process::start() {
                                 "--host=127.0.0.1",
                                 "--port=" + std::to_string(port_),
                                 "--data-dir=" + data_dir(),
-                                "--port-file=" + port_file};
+                                "--port-file=" + port_file,
+                                // Tests send in bulk; the rate-limit tests
+                                // set their own limits after this one.
+                                "--parley.rate-messages=1000000",
+                                "--parley.rate-bytes=1000000000"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   auto log_path = dir_ + "/node.log";
   pid_ = ::fork();

@@ -27,7 +27,7 @@ failure transport(std::string message) {
 }
 
 failure from_server(const server_error& err) {
-  return failure{failure::kind::server, err.code, err.message};
+  return failure{failure::kind::server, err.code, err.message, err.retry_after_ms};
 }
 
 } // namespace
@@ -231,7 +231,8 @@ outcome<bool> connection::pump(clock::time_point deadline) {
           case wire::ServerFrame::ERROR: {
             auto e = f.getError();
             queue_.emplace_back(server_error{e.getCode(), to_string(e.getMessage()),
-                                             to_string(e.getRefersTo())});
+                                             to_string(e.getRefersTo()),
+                                             e.getRetryAfterMs()});
             break;
           }
           case wire::ServerFrame::PONG:

@@ -53,6 +53,7 @@ struct server_error {
   wire::ErrorCode code = wire::ErrorCode::INTERNAL;
   std::string message;
   std::string refers_to;
+  uint32_t retry_after_ms = 0;
 };
 
 using event = std::variant<message, receipt, presence, server_error>;
@@ -71,6 +72,7 @@ struct failure {
   kind what = kind::transport;
   wire::ErrorCode code = wire::ErrorCode::INTERNAL;
   std::string message;
+  uint32_t retry_after_ms = 0;  // for server errors that say when to retry
 
   std::string describe() const;
 };

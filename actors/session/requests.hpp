@@ -1,0 +1,80 @@
+// What a client asks for, decoded from a frame and checked against the
+// protocol's rules, without any state: the session decides what to do with it.
+// parse_request never throws; whatever is wrong with a frame comes back as a
+// bad_request saying which error to answer and whether to close.
+#pragma once
+
+#include "actors/store/records.hpp"
+#include "schema/protocol.capnp.h"
+
+#include <capnp/common.h>
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace parley {
+
+struct register_request {
+  std::string user;
+  std::string identity_key;
+};
+
+struct login_request {
+  std::string user;
+};
+
+struct prove_request {
+  std::string signature;
+};
+
+struct send_request {
+  std::string id;
+  std::string to;
+  std::string payload;
+};
+
+struct ack_request {
+  std::string peer;
+  std::vector<std::string> ids;
+  message_state state = message_state::delivered;
+};
+
+struct ack_receipts_request {
+  std::vector<uint64_t> seqs;
+};
+
+struct heartbeat_request {};
+
+struct last_seen_request {
+  std::string user;
+};
+
+struct logout_request {};
+
+struct watch_request {
+  std::vector<std::string> users;
+};
+
+/// A frame that cannot be served: answer `code`, then close if `close`.
+struct bad_request {
+  wire::ErrorCode code = wire::ErrorCode::MALFORMED_FRAME;
+  std::string message;
+  std::string refers_to;
+  bool close = false;
+};
+
+using request = std::variant<register_request, login_request, prove_request,
+                             send_request, ack_request, ack_receipts_request,
+                             heartbeat_request, last_seen_request, logout_request,
+                             watch_request, bad_request>;
+
+struct request_limits {
+  size_t max_payload = 64 * 1024;
+};
+
+/// Decodes one whole frame (as frame_reader hands it out).
+request parse_request(kj::ArrayPtr<const capnp::word> frame, const request_limits& limits);
+
+} // namespace parley

@@ -1,0 +1,163 @@
+// The node's limits against hostile or runaway clients: each answers with its
+// own error code (and when to retry), never a silent drop.
+
+#include "support/node_process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/users.hpp"
+#include "tools/client/message_id.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace parley;
+using namespace parley::test;
+using namespace std::chrono_literals;
+using wire::ErrorCode;
+
+TEST_CASE("a connection sending faster than its rate gets rateLimited with a wait") {
+  temp_dir dir;
+  node_process node{dir.path(), {"--parley.rate-messages=10"}};  // burst 20
+  node.start();
+  auto alice = register_user(node, "alice");
+  register_user(node, "bob");
+  auto a = login(node, alice);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i) {
+    ids.push_back(new_message_id());
+    REQUIRE(a->post("bob", ids.back(), "x"));
+  }
+  size_t sent = 0, limited = 0;
+  uint32_t wait = 0;
+  while (sent + limited < ids.size()) {
+    auto e = a->next_event(10s);
+    REQUIRE(e);
+    REQUIRE(*e);
+    if (auto r = std::get_if<client::receipt>(&**e))
+      sent += r->state == wire::ReceiptState::SENT ? 1 : 0;
+    if (auto err = std::get_if<client::server_error>(&**e)) {
+      REQUIRE(err->code == ErrorCode::RATE_LIMITED);
+      CHECK_FALSE(err->refers_to.empty());
+      wait = std::max(wait, err->retry_after_ms);
+      ++limited;
+    }
+  }
+  CHECK(sent >= 20);
+  CHECK(limited > 0);
+  CHECK(wait > 0);
+  // Waiting as told is enough.
+  std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+  REQUIRE(a->send("bob", new_message_id(), "after waiting"));
+  CHECK(inbox_depth(node, "bob") == sent + 1);  // refused ones were not stored
+}
+
+TEST_CASE("repeated wrong login proofs make the user wait") {
+  temp_dir dir;
+  node_process node{dir.path(), {"--parley.login-failures=3"}};
+  node.start();
+  auto alice = register_user(node, "alice");
+  for (int i = 0; i < 3; ++i) {
+    client::connection conn(node.client_options());
+    REQUIRE(conn.connect());
+    auto welcome = conn.login("alice", identity::generate());
+    REQUIRE_FALSE(welcome);
+    CHECK(welcome.error().code == ErrorCode::BAD_SIGNATURE);
+  }
+  // Now even the right key must wait; the answer says how long.
+  client::connection conn(node.client_options());
+  REQUIRE(conn.connect());
+  auto welcome = conn.login("alice", alice.id);
+  REQUIRE_FALSE(welcome);
+  CHECK(welcome.error().code == ErrorCode::RATE_LIMITED);
+  CHECK(welcome.error().retry_after_ms > 0);
+  // Other users are not affected.
+  auto bob = register_user(node, "bob");
+  REQUIRE(login(node, bob));
+}
+
+TEST_CASE("an address flooding logins gets rateLimited") {
+  temp_dir dir;
+  node_process node{dir.path(), {"--parley.login-rate=2"}};  // burst 20
+  node.start();
+  auto alice = register_user(node, "alice");
+  size_t ok = 0, limited = 0;
+  for (int i = 0; i < 40; ++i) {
+    client::connection conn(node.client_options());
+    REQUIRE(conn.connect());
+    auto welcome = conn.login("alice", alice.id);
+    if (welcome)
+      ++ok;
+    else if (welcome.error().code == ErrorCode::RATE_LIMITED)
+      ++limited;
+  }
+  CHECK(ok >= 20);
+  CHECK(limited > 0);
+  CHECK(ok + limited == 40);
+}
+
+TEST_CASE("a full inbox refuses new messages with inboxFull until it drains") {
+  temp_dir dir;
+  node_process node{dir.path(), {"--parley.inbox-quota=5"}};
+  node.start();
+  auto alice = register_user(node, "alice");
+  auto bob = register_user(node, "bob");
+  auto a = login(node, alice);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(new_message_id());
+    REQUIRE(a->send("bob", ids.back(), numbered(i)));
+  }
+  auto full = a->send("bob", new_message_id(), "one too many");
+  REQUIRE_FALSE(full);
+  CHECK(full.error().code == ErrorCode::INBOX_FULL);
+  // A retransmission of a stored one is still answered.
+  REQUIRE(a->send("bob", ids[0], numbered(0)));
+  // bob drains his inbox; there is room again.
+  auto b = login(node, bob);
+  receive_messages(*b, 5);
+  REQUIRE(b->ack("alice", ids, wire::AckState::DELIVERED));
+  bool sent = false;
+  for (int i = 0; i < 100 && !sent; ++i) {
+    sent = static_cast<bool>(a->send("bob", new_message_id(), "room again"));
+    if (!sent)
+      std::this_thread::sleep_for(20ms);
+  }
+  CHECK(sent);
+}
+
+TEST_CASE("connections over the node's limit get tooManyConnections") {
+  temp_dir dir;
+  node_process node{dir.path(), {"--parley.max-connections=3"}};
+  node.start();
+  std::vector<std::unique_ptr<client::connection>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<client::connection>(node.client_options()));
+    REQUIRE(held.back()->connect());
+    REQUIRE(held.back()->heartbeat());  // a round trip: the node has it
+    auto e = held.back()->next_event(2s);
+    REQUIRE(e);
+  }
+  client::connection extra(node.client_options());
+  REQUIRE(extra.connect());
+  auto e = extra.next_event(10s);
+  REQUIRE(e);
+  REQUIRE(*e);
+  auto err = std::get_if<client::server_error>(&**e);
+  REQUIRE(err);
+  CHECK(err->code == ErrorCode::TOO_MANY_CONNECTIONS);
+  auto closed = extra.next_event(10s);
+  CHECK_FALSE(closed);  // and closed
+  // One leaves: there is room again.
+  held.pop_back();
+  bool in = false;
+  for (int i = 0; i < 100 && !in; ++i) {
+    client::connection again(node.client_options());
+    REQUIRE(again.connect());
+    REQUIRE(again.heartbeat());
+    auto pong = again.next_event(2s);
+    in = pong && !*pong;  // a pong is no event: nothing came but the pong
+    if (!in)
+      std::this_thread::sleep_for(20ms);
+  }
+  CHECK(in);
+}
