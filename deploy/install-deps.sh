@@ -15,6 +15,7 @@ packages=(
   libedit-dev                      # parley-shell line editing
   libboost-dev                     # Boost.Beast for parley-media
   haproxy                          # load balancer in front of a cluster
+  clang libclang-rt-14-dev         # libFuzzer target (deploy/run-fuzz.sh)
   python3                          # test drivers
 )
 

@@ -40,7 +40,7 @@ std::optional<kj::ArrayPtr<const capnp::word>> frame_reader::next() {
     begin_ = end_ = 0;
     // An idle connection should not keep the buffer of its largest frame.
     if (words_.size() > idle_buffer_words)
-      std::vector<capnp::word>().swap(words_);
+      std::vector<uint64_t>().swap(words_);
   }
   if (error_ != frame_error::none)
     return std::nullopt;
@@ -48,8 +48,9 @@ std::optional<kj::ArrayPtr<const capnp::word>> frame_reader::next() {
   if (avail_words == 0)
     return std::nullopt;
   // begin_ is always word-aligned: frames are whole words.
-  kj::ArrayPtr<const capnp::word> prefix(words_.data() + begin_ / word_bytes,
-                                         avail_words);
+  kj::ArrayPtr<const capnp::word> prefix(
+    reinterpret_cast<const capnp::word*>(words_.data()) + begin_ / word_bytes,
+    avail_words);
   size_t expected = 0;
   try {
     expected = capnp::expectedSizeInWordsFromPrefix(prefix);

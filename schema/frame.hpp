@@ -51,7 +51,9 @@ private:
   void compact();
 
   size_t max_frame_bytes_;
-  std::vector<capnp::word> words_;  // word-typed so frames are 8-byte aligned
+  // 64-bit elements so frames are 8-byte aligned (capnp::word itself cannot
+  // live in a std::vector: clang's libstdc++ checks want it movable).
+  std::vector<uint64_t> words_;
   size_t begin_ = 0;                // byte offsets into words_
   size_t end_ = 0;
   size_t consumed_ = 0;             // bytes of the frame handed out by next()

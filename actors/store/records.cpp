@@ -26,10 +26,11 @@ auto read_record(std::string_view bytes, F read)
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0)
     return std::nullopt;
   // RocksDB values are not 8-byte aligned; the reader needs them to be.
-  std::vector<capnp::word> words(bytes.size() / sizeof(capnp::word));
+  std::vector<uint64_t> words(bytes.size() / sizeof(capnp::word));
   std::memcpy(words.data(), bytes.data(), bytes.size());
   try {
-    capnp::FlatArrayMessageReader reader(kj::arrayPtr(words.data(), words.size()));
+    capnp::FlatArrayMessageReader reader(
+      kj::arrayPtr(reinterpret_cast<const capnp::word*>(words.data()), words.size()));
     return read(reader.getRoot<Root>());
   } catch (const kj::Exception&) {
     return std::nullopt;
