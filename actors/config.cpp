@@ -65,6 +65,7 @@ node_config::node_config() {
          "login attempts a second from one address (bursts of ten times as many)")
     .add(s.login_failures, "login-failures",
          "failed login proofs per user before it may try only once a minute")
+    .add(s.max_prekeys, "max-prekeys", "one-time prekeys kept per user")
     .add(s.read_chunk, "read-chunk",
          "bytes a connection reads at once (each idle connection holds one)")
     .add(s.fsync, "fsync", "fsync the WAL for each write batch")
@@ -89,6 +90,7 @@ node_config::node_config() {
   add_message_type<inbox_items>("parley.inbox_items");
   add_message_type<presence_info>("parley.presence_info");
   add_message_type<node_actors>("parley.node_actors");
+  add_message_type<prekey_bundle>("parley.prekey_bundle");
   add_message_type<forwarded_receipt>("parley.forwarded_receipt");
   add_message_type<std::vector<forwarded_receipt>>("parley.forwarded_receipts");
   add_message_type<last_seen_batch>("parley.last_seen_batch");

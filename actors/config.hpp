@@ -38,6 +38,7 @@ struct node_settings {
   size_t max_watched = 1024;
   size_t max_connections = 9000;     // per node; more are refused
   size_t inbox_quota = 500000;       // undelivered items per user
+  size_t max_prekeys = 1000;         // one-time prekeys kept per user
   double rate_messages = 200;        // sends a second per connection (burst 2x)
   double rate_bytes = 1024 * 1024;   // payload bytes a second per connection (burst 2x)
   double login_rate = 50;            // login attempts a second per address (burst 10x)

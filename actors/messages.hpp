@@ -41,6 +41,9 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using inbox_depth_atom = caf::atom_constant<caf::atom("inboxdepth")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using receipts_atom = caf::atom_constant<caf::atom("receipts")>;
+using publish_keys_atom = caf::atom_constant<caf::atom("pubkeys")>;
+using fetch_bundle_atom = caf::atom_constant<caf::atom("bundle")>;
+using prekeys_low_atom = caf::atom_constant<caf::atom("prekeyslow")>;
 
 // -- payloads --------------------------------------------------------------------
 
@@ -111,6 +114,21 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forwarded_receipt& x) {
   return f(caf::meta::type_name("parley.forwarded_receipt"), x.to, x.from, x.id,
            x.state, x.time);
+}
+
+/// A user's keys for starting an end-to-end session with them; the node stores
+/// the prekeys as opaque records.
+struct prekey_bundle {
+  std::string user;
+  std::string identity_key;
+  std::string signed_prekey;
+  std::string one_time_prekey;  // empty when the supply is exhausted
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, prekey_bundle& x) {
+  return f(caf::meta::type_name("parley.prekey_bundle"), x.user, x.identity_key,
+           x.signed_prekey, x.one_time_prekey);
 }
 
 /// A user's presence as the presence actor knows it.

@@ -25,6 +25,8 @@ struct ClientFrame {
     lastSeen @7 :LastSeen;
     logout @8 :Void;
     watch @9 :Watch;
+    publishKeys @10 :PublishKeys;
+    fetchBundle @11 :FetchBundle;
   }
 }
 
@@ -80,6 +82,23 @@ struct Watch {
   users @0 :List(Text);
 }
 
+# End-to-end encryption's key directory (see docs/e2e.md). The node stores and
+# hands out these keys without understanding them: each is an opaque record the
+# clients define (schema/e2e.capnp), signed where it must be by the identity key.
+
+# Publishes this user's signed prekey (replacing the old one, if given) and adds
+# one-time prekeys to the supply others consume. Answered by KeysPublished.
+struct PublishKeys {
+  signedPrekey @0 :Data;            # empty: keep the current one
+  oneTimePrekeys @1 :List(Data);
+}
+
+# Asks for another user's prekey bundle; answered by Bundle. Each answer
+# consumes one of that user's one-time prekeys, if any are left.
+struct FetchBundle {
+  user @0 :Text;
+}
+
 # -- server -> client ---------------------------------------------------------
 
 struct ServerFrame {
@@ -92,7 +111,24 @@ struct ServerFrame {
     presence @5 :Presence;
     error @6 :Error;
     pong @7 :Void;
+    keysPublished @8 :KeysPublished;
+    bundle @9 :Bundle;
+    prekeysLow @10 :KeysPublished;
   }
+}
+
+# How many one-time prekeys this user has left on its home node. Sent after a
+# PublishKeys, and as prekeysLow when the supply runs low (at login, or when a
+# fetch drops it under the threshold): publish more.
+struct KeysPublished {
+  oneTimePrekeys @0 :UInt32;
+}
+
+struct Bundle {
+  user @0 :Text;
+  identityKey @1 :Data;       # the Ed25519 key the user registered (and logs in with)
+  signedPrekey @2 :Data;
+  oneTimePrekey @3 :Data;     # empty when the supply is exhausted
 }
 
 struct Challenge {
@@ -178,4 +214,5 @@ enum ErrorCode {
   rateLimited @22;        # retryable after retryAfterMs: sending or logging in too fast
   inboxFull @23;          # retryable: the recipient has too many undelivered messages
   tooManyConnections @24; # retryable: the node is at its connection limit; closed
+  noPrekeys @25;          # the user has published no signed prekey yet
 }

@@ -115,4 +115,20 @@ void pong(buffer& out) {
   write_frame(out, [](wire::ServerFrame::Builder f) { f.setPong(); });
 }
 
+void prekeys(buffer& out, uint32_t remaining, bool low) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    (low ? f.initPrekeysLow() : f.initKeysPublished()).setOneTimePrekeys(remaining);
+  });
+}
+
+void bundle(buffer& out, const prekey_bundle& b) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto x = f.initBundle();
+    x.setUser(as_text(b.user));
+    x.setIdentityKey(as_data(b.identity_key));
+    x.setSignedPrekey(as_data(b.signed_prekey));
+    x.setOneTimePrekey(as_data(b.one_time_prekey));
+  });
+}
+
 } // namespace parley::outgoing

@@ -31,4 +31,9 @@ void error(buffer& out, wire::ErrorCode code, std::string_view message,
 
 void pong(buffer& out);
 
+/// KeysPublished, or PrekeysLow when `low`.
+void prekeys(buffer& out, uint32_t remaining, bool low);
+
+void bundle(buffer& out, const prekey_bundle& b);
+
 } // namespace parley::outgoing

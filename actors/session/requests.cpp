@@ -103,6 +103,26 @@ request parse(wire::ClientFrame::Reader frame, const request_limits& limits) {
       }
       return x;
     }
+    case wire::ClientFrame::PUBLISH_KEYS: {
+      auto p = frame.getPublishKeys();
+      publish_keys_request x{to_string(p.getSignedPrekey()), {}};
+      auto too_big = bad_request{wire::ErrorCode::INVALID_KEY, "prekey record too large",
+                                 {}, false};
+      if (x.signed_prekey.size() > max_prekey_record)
+        return too_big;
+      for (auto key : p.getOneTimePrekeys()) {
+        if (key.size() == 0 || key.size() > max_prekey_record)
+          return too_big;
+        x.one_time_prekeys.emplace_back(to_string(key));
+      }
+      return x;
+    }
+    case wire::ClientFrame::FETCH_BUNDLE: {
+      fetch_bundle_request x{to_string(frame.getFetchBundle().getUser())};
+      if (!valid_user_name(x.user))
+        return invalid_name();
+      return x;
+    }
   }
   return bad_request{wire::ErrorCode::UNSUPPORTED, "unknown request", {}, false};
 }

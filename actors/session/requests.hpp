@@ -57,6 +57,15 @@ struct watch_request {
   std::vector<std::string> users;
 };
 
+struct publish_keys_request {
+  std::string signed_prekey;  // empty: keep the current one
+  std::vector<std::string> one_time_prekeys;
+};
+
+struct fetch_bundle_request {
+  std::string user;
+};
+
 /// A frame that cannot be served: answer `code`, then close if `close`.
 struct bad_request {
   wire::ErrorCode code = wire::ErrorCode::MALFORMED_FRAME;
@@ -68,11 +77,16 @@ struct bad_request {
 using request = std::variant<register_request, login_request, prove_request,
                              send_request, ack_request, ack_receipts_request,
                              heartbeat_request, last_seen_request, logout_request,
-                             watch_request, bad_request>;
+                             watch_request, publish_keys_request,
+                             fetch_bundle_request, bad_request>;
 
 struct request_limits {
   size_t max_payload = 64 * 1024;
 };
+
+/// The largest prekey record the node keeps (they are small public keys with a
+/// signature and an id; the cap keeps the directory from becoming storage).
+constexpr size_t max_prekey_record = 512;
 
 /// Decodes one whole frame (as frame_reader hands it out).
 request parse_request(kj::ArrayPtr<const capnp::word> frame, const request_limits& limits);

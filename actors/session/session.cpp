@@ -63,6 +63,10 @@ public:
           outgoing::inbox_entry(out(), item);
         flush();
       },
+      [this](prekeys_low_atom, uint32_t remaining) {
+        outgoing::prekeys(out(), remaining, true);
+        flush();
+      },
       [this](presence_atom, const presence_info& info) {
         outgoing::presence(out(), info);
         flush();
@@ -368,6 +372,41 @@ private:
       ++watched_;
       self_->send(home->actors.presence, watch_atom::value, user, self);
     }
+  }
+
+  // -- key directory ----------------------------------------------------------------
+
+  void handle(publish_keys_request& r) {
+    if (!require_login())
+      return;
+    auto home = own_home();
+    if (!home)
+      return error(wire::ErrorCode::UNAVAILABLE, "this user's home node is unreachable");
+    self_->request(home->actors.store, settings_->request_timeout,
+                   publish_keys_atom::value, user_, std::move(r.signed_prekey),
+                   std::move(r.one_time_prekeys))
+      .then(
+        [this](uint32_t remaining) {
+          outgoing::prekeys(out(), remaining, false);
+          flush();
+        },
+        [this](const caf::error& err) { request_failed(err, {}); });
+  }
+
+  void handle(fetch_bundle_request& r) {
+    if (!require_login())
+      return;
+    auto home = home_of(r.user);
+    if (!home)
+      return;
+    self_->request(home->actors.store, settings_->request_timeout,
+                   fetch_bundle_atom::value, r.user)
+      .then(
+        [this](const prekey_bundle& b) {
+          outgoing::bundle(out(), b);
+          flush();
+        },
+        [this](const caf::error& err) { request_failed(err, {}); });
   }
 
   void handle(logout_request&) {

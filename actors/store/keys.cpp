@@ -59,6 +59,28 @@ std::string forward_end(std::string_view member) {
   return key;
 }
 
+std::string signed_prekey(std::string_view name) {
+  return tagged('k', name);
+}
+
+std::string one_time_prekey(std::string_view name, uint64_t seq) {
+  auto key = prekeys_begin(name);
+  append_big_endian(key, seq);
+  return key;
+}
+
+std::string prekeys_begin(std::string_view name) {
+  auto key = tagged('o', name);
+  key += '\0';
+  return key;
+}
+
+std::string prekeys_end(std::string_view name) {
+  auto key = tagged('o', name);
+  key += '\1';
+  return key;
+}
+
 std::string receipt_seen(std::string_view to, std::string_view from,
                          std::string_view id) {
   auto key = tagged('r', to);

@@ -7,6 +7,8 @@
 //   "m" recipient 00 sender 00 id   a message's status at its recipient's home
 //   "l" name                     last seen
 //   "f" member 00 seq(8, BE)     a receipt waiting to be forwarded to member
+//   "k" name                     the user's signed prekey (opaque to the node)
+//   "o" name 00 seq(8, BE)       one of the user's one-time prekeys, oldest first
 //   "r" to 00 from 00 id         the highest receipt state taken in for a message
 //                                whose receipt came from another member
 #pragma once
@@ -40,6 +42,14 @@ std::string forward(std::string_view member, uint64_t seq);
 /// All of a member's forward keys lie in [forward_begin, forward_end).
 std::string forward_begin(std::string_view member);
 std::string forward_end(std::string_view member);
+
+std::string signed_prekey(std::string_view name);
+
+std::string one_time_prekey(std::string_view name, uint64_t seq);
+
+/// All of a user's one-time prekey keys lie in [prekeys_begin, prekeys_end).
+std::string prekeys_begin(std::string_view name);
+std::string prekeys_end(std::string_view name);
 
 std::string receipt_seen(std::string_view to, std::string_view from,
                          std::string_view id);

@@ -22,6 +22,15 @@ using forward_atom = caf::atom_constant<caf::atom("forward")>;
 constexpr size_t forward_batch = 256;
 constexpr auto forward_retry = std::chrono::seconds(1);
 
+/// Below this many one-time prekeys, their owner is asked to publish more.
+constexpr uint64_t prekeys_low_threshold = 20;
+
+/// A user's one-time prekeys on disk (staged ones included).
+struct prekey_supply {
+  uint64_t next_seq = 1;
+  uint64_t count = 0;
+};
+
 /// Receipts waiting on disk for another member's store.
 struct forward_queue {
   uint64_t next_seq = 0;  // 0: not yet read from disk
@@ -94,6 +103,13 @@ public:
       [this](inbox_depth_atom, const std::string& user) -> uint64_t {
         return depth(user);
       },
+      [this](publish_keys_atom, const std::string& user, const std::string& signed_prekey,
+             const std::vector<std::string>& one_time) {
+        return on_publish_keys(user, signed_prekey, one_time);
+      },
+      [this](fetch_bundle_atom, const std::string& user) {
+        return on_fetch_bundle(user);
+      },
       [this](receipts_atom, std::vector<forwarded_receipt>& receipts) {
         return on_forwarded(receipts);
       },
@@ -158,6 +174,67 @@ private:
     return caf::delegated<int64_t>();
   }
 
+  // -- key directory ----------------------------------------------------------------
+
+  caf::result<uint32_t> on_publish_keys(const std::string& user,
+                                        const std::string& signed_prekey,
+                                        const std::vector<std::string>& one_time) {
+    auto& supply = prekeys(user);
+    if (supply.count + one_time.size() > settings_->max_prekeys)
+      return make_error(wire::ErrorCode::LIMIT_EXCEEDED);
+    if (!signed_prekey.empty())
+      batch_.Put(keys::signed_prekey(user), signed_prekey);
+    for (auto& key : one_time)
+      batch_.Put(keys::one_time_prekey(user, supply.next_seq++), key);
+    supply.count += one_time.size();
+    count_replies_.emplace_back(self_->make_response_promise(),
+                                static_cast<uint32_t>(supply.count));
+    schedule_flush();
+    return caf::delegated<uint32_t>();
+  }
+
+  /// Hands out a bundle, consuming the oldest one-time prekey; answered once the
+  /// consumption is durable, so no prekey is ever handed out twice.
+  caf::result<prekey_bundle> on_fetch_bundle(const std::string& user) {
+    auto identity = identity_key(user);
+    if (!identity)
+      return make_error(wire::ErrorCode::UNKNOWN_USER);
+    prekey_bundle bundle{user, *identity, {}, {}};
+    if (!db_->get(keys::signed_prekey(user), &bundle.signed_prekey).ok())
+      return make_error(wire::ErrorCode::NO_PREKEYS);
+    auto& supply = prekeys(user);
+    db_->scan(keys::prekeys_begin(user), keys::prekeys_end(user),
+              [&](std::string_view key, std::string_view value) {
+                if (!staged_consumed_.insert(std::string(key)).second)
+                  return true;  // handed out earlier in this batch
+                batch_.SingleDelete(std::string(key));
+                bundle.one_time_prekey = value;
+                return false;
+              });
+    if (!bundle.one_time_prekey.empty()) {
+      --supply.count;
+      if (supply.count < prekeys_low_threshold)
+        low_prekeys_[user] = supply.count;
+    }
+    bundle_replies_.emplace_back(self_->make_response_promise(), std::move(bundle));
+    schedule_flush();
+    return caf::delegated<prekey_bundle>();
+  }
+
+  prekey_supply& prekeys(const std::string& user) {
+    auto i = prekeys_.find(user);
+    if (i != prekeys_.end())
+      return i->second;
+    prekey_supply supply;
+    db_->scan(keys::prekeys_begin(user), keys::prekeys_end(user),
+              [&](std::string_view key, std::string_view) {
+                ++supply.count;
+                supply.next_seq = keys::inbox_seq(key) + 1;
+                return true;
+              });
+    return prekeys_.emplace(user, supply).first->second;
+  }
+
   void on_subscribe(const std::string& user, const caf::actor& session) {
     // A newer session replaces an older one, which the registry has kicked; the
     // new one starts at the inbox's head, unacknowledged items included.
@@ -169,6 +246,10 @@ private:
     sub.in_flight.clear();
     users_by_session_[session.address()] = user;
     self_->monitor(session);
+    // A user who publishes keys hears at login when it should publish more.
+    if (std::string ignored; db_->get(keys::signed_prekey(user), &ignored).ok()
+                             && prekeys(user).count < prekeys_low_threshold)
+      low_prekeys_[user] = prekeys(user).count;
     touched_.insert(user);
     schedule_flush();
   }
@@ -427,6 +508,7 @@ private:
     dirty_seqs_.clear();
     staged_status_.clear();
     staged_seen_.clear();
+    staged_consumed_.clear();
     if (!status.ok()) {
       fail_batch(status);
       return;
@@ -448,6 +530,17 @@ private:
     for (auto& [rp, time] : append_replies_)
       rp.deliver(time);
     append_replies_.clear();
+    for (auto& [rp, count] : count_replies_)
+      rp.deliver(count);
+    count_replies_.clear();
+    for (auto& [rp, bundle] : bundle_replies_)
+      rp.deliver(std::move(bundle));
+    bundle_replies_.clear();
+    for (auto& [user, count] : low_prekeys_)
+      if (auto i = subscriptions_.find(user); i != subscriptions_.end())
+        self_->send(i->second.session, prekeys_low_atom::value,
+                    static_cast<uint32_t>(count));
+    low_prekeys_.clear();
     send_forwards();
   }
 
@@ -460,8 +553,16 @@ private:
       rp.deliver(err);
     for (auto& [rp, time] : append_replies_)
       rp.deliver(err);
+    for (auto& [rp, count] : count_replies_)
+      rp.deliver(err);
+    for (auto& [rp, bundle] : bundle_replies_)
+      rp.deliver(err);
     ok_replies_.clear();
     append_replies_.clear();
+    count_replies_.clear();
+    bundle_replies_.clear();
+    low_prekeys_.clear();
+    prekeys_.clear();
     staged_items_.clear();
     users_.clear();
     next_seqs_.clear();
@@ -542,6 +643,10 @@ private:
   bool flush_scheduled_ = false;
   std::vector<caf::response_promise> ok_replies_;
   std::vector<std::pair<caf::response_promise, int64_t>> append_replies_;
+  std::vector<std::pair<caf::response_promise, uint32_t>> count_replies_;
+  std::vector<std::pair<caf::response_promise, prekey_bundle>> bundle_replies_;
+  std::unordered_set<std::string> staged_consumed_;  // prekeys handed out
+  std::unordered_map<std::string, uint64_t> low_prekeys_;  // owners to tell
   std::vector<std::pair<std::string, inbox_item>> staged_items_;
   std::unordered_map<std::string, message_status> staged_status_;
   std::unordered_map<std::string, uint64_t> staged_seen_;
@@ -551,6 +656,7 @@ private:
   std::unordered_map<std::string, std::string> users_;  // name -> identity key
   std::unordered_map<std::string, uint64_t> next_seqs_;
   std::unordered_map<std::string, uint64_t> depths_;  // inbox items per user
+  std::unordered_map<std::string, prekey_supply> prekeys_;
 
   // Delivery.
   std::unordered_map<std::string, subscription> subscriptions_;

@@ -25,6 +25,12 @@
 //   (last_seen_atom, last_seen_batch)             persists last-seen times
 //   (last_seen_atom, user)                     -> int64 ms (0: never) | unknownUser
 //   (inbox_depth_atom, user)                   -> uint64 items waiting
+//   (publish_keys_atom, user, signed_prekey, one_time_prekeys)
+//                                              -> uint32 one-time prekeys left
+//                                                 | limitExceeded (parley.max-prekeys)
+//   (fetch_bundle_atom, user)                  -> prekey_bundle, consuming one
+//                                                 one-time prekey | noPrekeys
+//   a subscribed session whose supply runs low gets (prekeys_low_atom, uint32)
 //   (receipts_atom, forwarded_receipts)        -> ok_atom once they are durable
 //   (routes_atom, routes_ptr)                     where users live (membership)
 //   (stop_atom)                                -> ok_atom once all is written
