@@ -43,7 +43,8 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-void bind(sqlite3_stmt* stmt, int i, const std::string& text_or_blob, bool blob) {
+/// Named apart from bind: std::bind, found through the std::string, would win.
+void bind_bytes(sqlite3_stmt* stmt, int i, const std::string& text_or_blob, bool blob) {
   if (blob)
     sqlite3_bind_blob(stmt, i, text_or_blob.data(), static_cast<int>(text_or_blob.size()),
                       SQLITE_TRANSIENT);
@@ -228,9 +229,9 @@ outcome<stored_message> device_store::enqueue(const std::string& peer,
   m.body = body;
   m.state = tick_state::queued;
   m.created = now_ms();
-  bind(stmt, 1, m.peer, false);
-  bind(stmt, 2, m.id, true);
-  bind(stmt, 3, m.body, true);
+  bind_bytes(stmt, 1, m.peer, false);
+  bind_bytes(stmt, 2, m.id, true);
+  bind_bytes(stmt, 3, m.body, true);
   sqlite3_bind_int64(stmt, 4, m.created);
   if (sqlite3_step(stmt) != SQLITE_DONE)
     return fail("enqueue");
@@ -275,8 +276,8 @@ outcome<tick_result> device_store::record_tick(const std::string& peer,
   if (stmt == nullptr)
     return fail("prepare record_tick");
   statement_use use{stmt};
-  bind(stmt, 1, peer, false);
-  bind(stmt, 2, id, true);
+  bind_bytes(stmt, 1, peer, false);
+  bind_bytes(stmt, 2, id, true);
   sqlite3_bind_int(stmt, 3, static_cast<int>(state));
   sqlite3_bind_int64(stmt, 4, server_time);
   if (sqlite3_step(stmt) != SQLITE_DONE)
@@ -287,8 +288,8 @@ outcome<tick_result> device_store::record_tick(const std::string& peer,
   if (known == nullptr)
     return fail("prepare record_tick");
   statement_use use_known{known};
-  bind(known, 1, peer, false);
-  bind(known, 2, id, true);
+  bind_bytes(known, 1, peer, false);
+  bind_bytes(known, 2, id, true);
   auto rc = sqlite3_step(known);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return fail("record_tick");
@@ -302,9 +303,9 @@ outcome<done> device_store::mark_failed(const std::string& peer, const std::stri
   if (stmt == nullptr)
     return fail("prepare mark_failed");
   statement_use use{stmt};
-  bind(stmt, 1, peer, false);
-  bind(stmt, 2, id, true);
-  bind(stmt, 3, why, false);
+  bind_bytes(stmt, 1, peer, false);
+  bind_bytes(stmt, 2, id, true);
+  bind_bytes(stmt, 3, why, false);
   if (sqlite3_step(stmt) != SQLITE_DONE)
     return fail("mark_failed");
   return done{};
@@ -318,8 +319,8 @@ outcome<bool> device_store::was_received(const std::string& sender,
   if (stmt == nullptr)
     return fail("prepare was_received");
   statement_use use{stmt};
-  bind(stmt, 1, sender, false);
-  bind(stmt, 2, id, true);
+  bind_bytes(stmt, 1, sender, false);
+  bind_bytes(stmt, 2, id, true);
   auto rc = sqlite3_step(stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return fail("was_received");
@@ -334,8 +335,8 @@ outcome<bool> device_store::record_incoming(const message& m) {
       return fail("prepare record_incoming");
     {
       statement_use use{mark};
-      bind(mark, 1, m.from, false);
-      bind(mark, 2, m.id, true);
+      bind_bytes(mark, 1, m.from, false);
+      bind_bytes(mark, 2, m.id, true);
       if (sqlite3_step(mark) != SQLITE_DONE)
         return fail("record_incoming");
       fresh = sqlite3_changes(db_) > 0;
@@ -348,9 +349,9 @@ outcome<bool> device_store::record_incoming(const message& m) {
     if (add == nullptr)
       return fail("prepare record_incoming");
     statement_use use{add};
-    bind(add, 1, m.from, false);
-    bind(add, 2, m.id, true);
-    bind(add, 3, m.payload, true);
+    bind_bytes(add, 1, m.from, false);
+    bind_bytes(add, 2, m.id, true);
+    bind_bytes(add, 3, m.payload, true);
     sqlite3_bind_int64(add, 4, now_ms());
     sqlite3_bind_int64(add, 5, m.server_time);
     if (sqlite3_step(add) != SQLITE_DONE)
@@ -372,8 +373,8 @@ outcome<std::vector<std::string>> device_store::mark_read(
       return fail("prepare mark_read");
     for (auto& id : ids) {
       statement_use use{stmt};
-      bind(stmt, 1, sender, false);
-      bind(stmt, 2, id, true);
+      bind_bytes(stmt, 1, sender, false);
+      bind_bytes(stmt, 2, id, true);
       if (sqlite3_step(stmt) != SQLITE_DONE)
         return fail("mark_read");
       if (sqlite3_changes(db_) > 0)
@@ -406,8 +407,8 @@ outcome<done> device_store::confirm_reads(const std::string& sender,
       return fail("prepare confirm_reads");
     for (auto& id : ids) {
       statement_use use{stmt};
-      bind(stmt, 1, sender, false);
-      bind(stmt, 2, id, true);
+      bind_bytes(stmt, 1, sender, false);
+      bind_bytes(stmt, 2, id, true);
       if (sqlite3_step(stmt) != SQLITE_DONE)
         return fail("confirm_reads");
     }
@@ -428,7 +429,7 @@ outcome<std::vector<stored_message>> device_store::history(const std::string& pe
   if (stmt == nullptr)
     return fail("prepare history");
   statement_use use{stmt};
-  bind(stmt, 1, peer, false);
+  bind_bytes(stmt, 1, peer, false);
   sqlite3_bind_int64(stmt, 2,
                      limit >= static_cast<size_t>(INT64_MAX) ? INT64_MAX
                                                             : static_cast<int64_t>(limit));
