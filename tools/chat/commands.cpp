@@ -370,6 +370,23 @@ int run_interactive(context& ctx) {
       help();
     }
   }
+  // Give what was just typed a chance to get its sent tick before leaving;
+  // whatever does not stays in the outbox for next time.
+  auto deadline = clock::now() + ctx.server.timeout;
+  for (;;) {
+    auto waiting = store->outbox_size();
+    if (!waiting || *waiting == 0 || !conn.connected() || clock::now() >= deadline) {
+      if (waiting && *waiting > 0)
+        ctx.out.info(std::to_string(*waiting)
+                     + " message(s) stay queued; the next session sends them");
+      break;
+    }
+    auto updates = conn.step(std::min<std::chrono::milliseconds>(until(deadline), 200ms));
+    if (!updates)
+      break;
+    for (auto& u : *updates)
+      std::visit([&](const auto& x) { ctx.out.print(x); }, u);
+  }
   return exit_done;
 }
 
