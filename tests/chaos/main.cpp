@@ -80,7 +80,7 @@ struct client_slot {
   std::string store_path;
   std::map<std::string, uint64_t> created;  // recipient -> messages created
   std::string error;                        // why the thread gave up, if it did
-  uint64_t refusals = 0;                    // steps that failed (logins refused)
+  uint64_t failed_steps = 0;                 // steps that failed (store, refused login)
   std::atomic<uint64_t> links{0};
   std::atomic<int64_t> undelivered{-1};     // during the drain; -1 unknown
   std::thread thread;
@@ -203,7 +203,7 @@ void run_client(client_slot& me, const std::vector<std::string>& names,
     auto updates = rc.step(wait);
     if (!updates) {
       // A store failure or a refused login: counted; the client goes on trying.
-      ++me.refusals;
+      ++me.failed_steps;
       me.error = updates.error().describe();
       continue;
     }
@@ -414,13 +414,13 @@ int run(const settings& s) {
   chaos::created_counts created;
   std::vector<chaos::device_view> devices;
   uint64_t links = 0;
-  uint64_t refusals = 0;
+  uint64_t failed_steps = 0;
   size_t broken = 0;
   for (auto& slot : slots) {
     for (auto& [to, n] : slot->created)
       created[{slot->name, to}] = n;
     links += slot->links;
-    refusals += slot->refusals;
+    failed_steps += slot->failed_steps;
     if (!slot->error.empty()) {
       ++broken;
       std::cerr << "parley-chaos: " << slot->name << ": " << slot->error << "\n";
@@ -451,7 +451,7 @@ int run(const settings& s) {
               static_cast<unsigned long long>(proxy.stalls()),
               static_cast<unsigned long long>(links),
               static_cast<unsigned long long>(links > s.clients ? links - s.clients : 0),
-              static_cast<unsigned long long>(refusals), unexpected_exits, drain_time, drained ? "" : " (timed out)");
+              static_cast<unsigned long long>(failed_steps), unexpected_exits, drain_time, drained ? "" : " (timed out)");
   std::printf("created       %llu\n", static_cast<unsigned long long>(v.created));
   std::printf("delivered     %llu\n", static_cast<unsigned long long>(v.delivered));
   std::printf("received      %llu\n", static_cast<unsigned long long>(v.received));

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <poll.h>
 
 using namespace parley;
 using namespace parley::test;
@@ -272,4 +273,25 @@ TEST_CASE("read marks reach the sender - also when made while offline") {
   };
   run_until({&alice, &bob}, read_at_alice);
   run_until({&bob}, [&] { return bob.store->unconfirmed_reads()->empty(); });
+}
+
+TEST_CASE("a step that may not wait still takes what has arrived") {
+  // What an interactive program does: poll the socket, then step without waiting.
+  temp_dir dir;
+  node_process node{dir.path()};
+  node.start();
+  auto alice_user = register_user(node, "alice");
+  auto bob_user = register_user(node, "bob");
+  device bob{dir / "bob.sqlite", node.client_options(5), bob_user};
+  run_until({&bob}, [&] { return bob.client->connected(); });
+  auto a = login(node, alice_user);
+  REQUIRE(a->send("bob", new_message_id(), "hello"));
+  for (int rounds = 0; bob.count<client::message>() == 0; ++rounds) {
+    // Each round starts with something to read; it cannot take many.
+    REQUIRE(rounds < 10);
+    pollfd p{bob.client->fd(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 10000) == 1);
+    bob.step(0ms);
+  }
+  CHECK(bob.incoming().size() == 1);
 }

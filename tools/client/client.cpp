@@ -304,20 +304,27 @@ outcome<bool> connection::pump(clock::time_point deadline) {
       return true;
     if (auto ok = keep_alive(); !ok)
       return ok.error();
+    // Past the deadline, still take what the socket holds already (a zero
+    // wait means "what has arrived", not "nothing").
     auto now = clock::now();
-    if (now >= deadline)
-      return false;
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    if (heartbeat_every_.count() > 0)
-      wait = std::min(wait, heartbeat_every_);
+    int wait_ms = 0;
+    if (now < deadline) {
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      if (heartbeat_every_.count() > 0)
+        wait = std::min(wait, heartbeat_every_);
+      wait_ms = static_cast<int>(std::max<int64_t>(1, wait.count()));
+    }
     pollfd p{fd_, POLLIN, 0};
-    auto rc = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, wait.count())));
+    auto rc = ::poll(&p, 1, wait_ms);
     if (rc < 0 && errno != EINTR) {
       close();
       return transport(std::string("poll failed: ") + std::strerror(errno));
     }
-    if (rc <= 0)
+    if (rc <= 0) {
+      if (now >= deadline)
+        return false;
       continue;
+    }
     char buf[64 * 1024];
     auto n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n == 0) {
