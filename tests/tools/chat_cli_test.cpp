@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <sys/wait.h>
 
@@ -115,4 +116,76 @@ TEST_CASE("parley-chat exits non-zero with the error code on failures") {
 
   auto bad_usage = chat(node, dir, "--user 'Bad Name' register");
   CHECK(bad_usage.exit_code == 2);
+}
+
+TEST_CASE("parley-chat: send with no node queues (exit 3) - outbox - drained in order later") {
+  temp_dir dir;
+  node_process node{dir.path()};
+  node.start();
+  REQUIRE(chat(node, dir, "--user alice register").exit_code == 0);
+  REQUIRE(chat(node, dir, "--user bob register").exit_code == 0);
+  node.kill_and_wait(SIGKILL);
+
+  auto first = chat(node, dir, "--user alice --json send bob first");
+  INFO(first.out);
+  CHECK(first.exit_code == 3);
+  CHECK(count(first.out, "\"type\":\"queued\"") == 1);
+  CHECK(first.out.find("\"text\":\"first\"") != std::string::npos);
+  auto second = chat(node, dir, "--user alice send bob second");
+  INFO(second.out);
+  CHECK(second.exit_code == 3);
+  CHECK(second.out.find("queued for bob: second") != std::string::npos);
+
+  auto waiting = chat(node, dir, "--user alice --json outbox");
+  INFO(waiting.out);
+  CHECK(waiting.exit_code == 0);
+  CHECK(count(waiting.out, "\"type\":\"queued\"") == 2);
+  CHECK(waiting.out.find("\"text\":\"first\"") < waiting.out.find("\"text\":\"second\""));
+
+  // The next send drains the older ones first.
+  node.start();
+  auto third = chat(node, dir, "--user alice --json send bob third");
+  INFO(third.out);
+  CHECK(third.exit_code == 0);
+  CHECK(count(third.out, "\"state\":\"sent\"") == 3);
+  auto empty = chat(node, dir, "--user alice --json outbox");
+  CHECK(count(empty.out, "\"type\":\"queued\"") == 0);
+  CHECK(empty.out.find("the outbox is empty") != std::string::npos);
+
+  auto got = chat(node, dir, "--user bob --json listen --count 3 --timeout 20");
+  INFO(got.out);
+  REQUIRE(got.exit_code == 0);
+  auto a = got.out.find("\"text\":\"first\"");
+  auto b = got.out.find("\"text\":\"second\"");
+  auto c = got.out.find("\"text\":\"third\"");
+  REQUIRE(a != std::string::npos);
+  CHECK(a < b);
+  CHECK(b < c);
+  CHECK(count(got.out, "\"type\":\"message\"") == 3);
+
+  auto ticks = chat(node, dir, "--user alice --json listen --timeout 2");
+  INFO(ticks.out);
+  CHECK(count(ticks.out, "\"state\":\"delivered\"") == 3);
+  auto history = chat(node, dir, "--user alice --json history bob");
+  INFO(history.out);
+  CHECK(history.exit_code == 0);
+  CHECK(count(history.out, "\"direction\":\"out\"") == 3);
+  CHECK(count(history.out, "\"state\":\"delivered\"") == 3);
+  auto theirs = chat(node, dir, "--user bob history alice");
+  INFO(theirs.out);
+  CHECK(theirs.out.find("alice: first  (received)") != std::string::npos);
+}
+
+TEST_CASE("parley-chat: a message refused for good fails the send and leaves the outbox") {
+  temp_dir dir;
+  node_process node{dir.path()};
+  node.start();
+  REQUIRE(chat(node, dir, "--user alice register").exit_code == 0);
+  auto refused = chat(node, dir, "--user alice --json send nobody hi");
+  CHECK(refused.exit_code == 1);
+  auto waiting = chat(node, dir, "--user alice --json outbox");
+  CHECK(count(waiting.out, "\"type\":\"queued\"") == 0);
+  auto history = chat(node, dir, "--user alice --json history nobody");
+  INFO(history.out);
+  CHECK(history.out.find("\"state\":\"failed\"") != std::string::npos);
 }

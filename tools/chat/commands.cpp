@@ -1,7 +1,9 @@
 #include "tools/chat/commands.hpp"
 
 #include "schema/rules.hpp"
+#include "tools/client/device_store.hpp"
 #include "tools/client/message_id.hpp"
+#include "tools/client/reconnecting_client.hpp"
 
 #include <iostream>
 #include <map>
@@ -14,19 +16,37 @@ namespace parley::chat {
 namespace {
 
 using namespace std::chrono_literals;
+using clock = std::chrono::steady_clock;
 
-constexpr size_t max_sends_in_flight = 64;
+client::failure local_failure(std::string message) {
+  return client::failure{client::failure::kind::local, wire::ErrorCode::INTERNAL,
+                         std::move(message)};
+}
+
+/// The user's identity on this device; prints why not.
+std::optional<identity> load_identity(context& ctx) {
+  auto id = ctx.keys.load(ctx.user);
+  if (!id)
+    ctx.out.print(local_failure("no key for " + ctx.user + " in " + ctx.keys.home()
+                                + "; run 'register' first"));
+  return id;
+}
+
+/// The user's device store; prints why not.
+std::unique_ptr<client::device_store> open_store(context& ctx) {
+  auto store = client::device_store::open_for(ctx.keys.home(), ctx.user);
+  if (!store) {
+    ctx.out.print(store.error());
+    return nullptr;
+  }
+  return std::move(*store);
+}
 
 /// Connects and logs in as ctx.user; prints why not and returns false on failure.
 bool open_session(context& ctx, client::connection& conn) {
-  auto id = ctx.keys.load(ctx.user);
-  if (!id) {
-    ctx.out.print(client::failure{client::failure::kind::local,
-                                  wire::ErrorCode::INTERNAL,
-                                  "no key for " + ctx.user + " in " + ctx.keys.home()
-                                    + "; run 'register' first"});
+  auto id = load_identity(ctx);
+  if (!id)
     return false;
-  }
   if (auto ok = conn.connect(); !ok) {
     ctx.out.print(ok.error());
     return false;
@@ -38,19 +58,11 @@ bool open_session(context& ctx, client::connection& conn) {
   return true;
 }
 
-/// Prints an event and acknowledges what needs it. Returns false if the
-/// connection should end (the node sent an error that closes it).
-bool handle(context& ctx, client::connection& conn, const client::event& e,
-            bool read) {
-  ctx.out.print(e);
-  if (auto m = std::get_if<client::message>(&e)) {
-    conn.ack(m->from, {m->id}, wire::AckState::DELIVERED);
-    if (read)
-      conn.ack(m->from, {m->id}, wire::AckState::READ);
-  } else if (auto r = std::get_if<client::receipt>(&e); r && r->seq != 0) {
-    conn.ack_receipts({r->seq});
-  }
-  return conn.is_open();
+std::chrono::milliseconds until(clock::time_point deadline) {
+  auto now = clock::now();
+  if (now >= deadline)
+    return 0ms;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
 }
 
 } // namespace
@@ -63,9 +75,8 @@ int run_register(context& ctx) {
     id = identity::generate();
     std::string error;
     if (!ctx.keys.save(ctx.user, *id, error)) {
-      ctx.out.print(client::failure{client::failure::kind::local,
-                                    wire::ErrorCode::INTERNAL, error});
-      return 1;
+      ctx.out.print(local_failure(error));
+      return exit_failed;
     }
     created = true;
   }
@@ -77,169 +88,228 @@ int run_register(context& ctx) {
     ctx.out.print(ok.error());
     if (created && ok.error().what == client::failure::kind::server)
       ::unlink(ctx.keys.key_path(ctx.user).c_str());  // the name is not ours
-    return 1;
+    return exit_failed;
   }
   ctx.out.info("registered " + ctx.user + " (key in " + ctx.keys.key_path(ctx.user)
                + ")");
-  return 0;
+  return exit_done;
 }
 
 int run_send(context& ctx, const std::string& to,
              const std::optional<std::string>& text) {
-  client::connection conn(ctx.server);
-  if (!open_session(ctx, conn))
-    return 1;
-  // Keep up to max_sends_in_flight unanswered; print each sent tick as it comes.
-  std::map<std::string, bool> in_flight;
-  bool more_input = true;
-  auto next_text = [&]() -> std::optional<std::string> {
-    if (text) {
-      if (!more_input)
-        return std::nullopt;
-      more_input = false;
-      return *text;
-    }
-    std::string line;
-    if (!std::getline(std::cin, line)) {
-      more_input = false;
-      return std::nullopt;
-    }
-    return line;
-  };
-  for (;;) {
-    while (more_input && in_flight.size() < max_sends_in_flight) {
-      auto body = next_text();
-      if (!body)
-        break;
-      auto id = new_message_id();
-      if (auto ok = conn.post(to, id, *body); !ok) {
-        ctx.out.print(ok.error());
-        return 1;
-      }
-      in_flight.emplace(id, true);
-    }
-    if (in_flight.empty())
-      return 0;
-    auto e = conn.next_event(ctx.server.timeout);
-    if (!e) {
-      ctx.out.print(e.error());
-      return 1;
-    }
-    if (!*e) {
-      ctx.out.print(client::failure{client::failure::kind::timeout,
-                                    wire::ErrorCode::INTERNAL,
-                                    "no sent tick from the node"});
-      return 1;
-    }
-    if (auto r = std::get_if<client::receipt>(&**e);
-        r && r->state == wire::ReceiptState::SENT && in_flight.erase(r->id) > 0) {
-      ctx.out.print(*r);
-    } else if (auto err = std::get_if<client::server_error>(&**e)) {
-      ctx.out.print(*err);
-      return 1;
-    }
-    // Other events (messages, later receipts) stay in the inbox for 'listen'.
+  auto id = load_identity(ctx);
+  if (!id)
+    return exit_failed;
+  auto store = open_store(ctx);
+  if (!store)
+    return exit_failed;
+  std::vector<std::string> texts;
+  if (text) {
+    texts.push_back(*text);
+  } else {
+    for (std::string line; std::getline(std::cin, line);)
+      texts.push_back(line);
   }
+  // Into the outbox first, all or none: from here on nothing is lost.
+  auto queued = store->transaction([&]() -> client::outcome<client::done> {
+    for (auto& t : texts)
+      if (auto m = store->enqueue(to, t); !m)
+        return m.error();
+    return client::done{};
+  });
+  if (!queued) {
+    ctx.out.print(queued.error());
+    return exit_failed;
+  }
+  // Incoming messages and receipts stay on the node for 'listen'.
+  client::reconnect_options opts;
+  opts.receive = false;
+  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id, opts);
+  auto deadline = clock::now() + ctx.server.timeout;
+  bool ever_up = false;
+  bool refused = false;
+  std::optional<client::failure> problem;
+  for (;;) {
+    auto waiting = store->outbox_size();
+    if (!waiting) {
+      ctx.out.print(waiting.error());
+      return exit_failed;
+    }
+    if (*waiting == 0 || clock::now() >= deadline)
+      break;
+    auto updates = conn.step(std::min<std::chrono::milliseconds>(until(deadline), 1s));
+    if (!updates) {
+      ctx.out.print(updates.error());
+      return exit_failed;
+    }
+    bool give_up = false;
+    for (auto& u : *updates) {
+      if (std::holds_alternative<client::link_up>(u)) {
+        ever_up = true;
+      } else if (auto down = std::get_if<client::link_down>(&u)) {
+        problem = down->why;
+        // Not even one link: no node is reachable now; don't wait for one.
+        give_up = give_up || !ever_up;
+      } else if (auto r = std::get_if<client::receipt>(&u)) {
+        ctx.out.print(*r);
+      } else if (auto err = std::get_if<client::server_error>(&u)) {
+        ctx.out.print(*err);
+        refused = refused || !err->refers_to.empty();
+      }
+    }
+    if (give_up)
+      break;
+  }
+  conn.logout();
+  auto left = store->outbox();
+  if (!left) {
+    ctx.out.print(left.error());
+    return exit_failed;
+  }
+  if (!left->empty()) {
+    for (auto& m : *left)
+      ctx.out.queued(m);
+    auto why = problem ? problem->describe() : std::string("no sent tick in time");
+    ctx.out.info(std::to_string(left->size()) + " message(s) queued (" + why
+                 + "); the next send, listen or interactive session sends them");
+    return refused ? exit_failed : exit_queued;
+  }
+  return refused ? exit_failed : exit_done;
 }
 
 int run_listen(context& ctx, std::optional<size_t> count,
                std::optional<double> timeout_seconds, bool read) {
-  client::connection conn(ctx.server);
-  if (!open_session(ctx, conn))
-    return 1;
-  using clock = std::chrono::steady_clock;
+  auto id = load_identity(ctx);
+  if (!id)
+    return exit_failed;
+  auto store = open_store(ctx);
+  if (!store)
+    return exit_failed;
+  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id);
   auto deadline = clock::time_point::max();
   if (timeout_seconds)
     deadline = clock::now()
                + std::chrono::duration_cast<clock::duration>(
                  std::chrono::duration<double>(*timeout_seconds));
   size_t messages = 0;
-  while (!count || messages < *count) {
-    auto now = clock::now();
-    if (now >= deadline)
-      break;
-    auto wait = std::min<clock::duration>(deadline - now, 1s);
-    auto e = conn.next_event(std::chrono::duration_cast<std::chrono::milliseconds>(wait));
-    if (!e) {
-      ctx.out.print(e.error());
-      return 1;
+  while ((!count || messages < *count) && clock::now() < deadline) {
+    auto updates = conn.step(std::min<std::chrono::milliseconds>(until(deadline), 1s));
+    if (!updates) {
+      ctx.out.print(updates.error());
+      return exit_failed;
     }
-    if (!*e)
-      continue;
-    if (std::holds_alternative<client::message>(**e))
-      ++messages;
-    if (!handle(ctx, conn, **e, read))
-      return 1;
+    std::vector<std::pair<std::string, std::vector<std::string>>> seen;
+    for (auto& u : *updates) {
+      std::visit([&](const auto& x) { ctx.out.print(x); }, u);
+      if (auto m = std::get_if<client::message>(&u)) {
+        ++messages;
+        if (seen.empty() || seen.back().first != m->from)
+          seen.emplace_back(m->from, std::vector<std::string>{});
+        seen.back().second.push_back(m->id);
+      }
+    }
+    if (read)
+      for (auto& [peer, ids] : seen)
+        if (auto ok = conn.mark_read(peer, ids); !ok) {
+          ctx.out.print(ok.error());
+          return exit_failed;
+        }
   }
-  conn.logout();
-  return 0;
+  // Logging out (the destructor) lets the node's session take the last
+  // acknowledgements in order; unconfirmed read ones go again next time.
+  return exit_done;
 }
 
 int run_last_seen(context& ctx, const std::string& user) {
   client::connection conn(ctx.server);
   if (!open_session(ctx, conn))
-    return 1;
+    return exit_failed;
   auto p = conn.last_seen(user);
   if (!p) {
     ctx.out.print(p.error());
-    return 1;
+    return exit_failed;
   }
   ctx.out.print(*p);
   conn.logout();
-  return 0;
+  return exit_done;
+}
+
+int run_outbox(context& ctx) {
+  auto store = open_store(ctx);
+  if (!store)
+    return exit_failed;
+  auto waiting = store->outbox();
+  if (!waiting) {
+    ctx.out.print(waiting.error());
+    return exit_failed;
+  }
+  if (waiting->empty())
+    ctx.out.info("the outbox is empty");
+  for (auto& m : *waiting)
+    ctx.out.queued(m);
+  return exit_done;
+}
+
+int run_history(context& ctx, const std::string& peer, std::optional<size_t> limit) {
+  auto store = open_store(ctx);
+  if (!store)
+    return exit_failed;
+  auto conversation = store->history(peer, limit.value_or(SIZE_MAX));
+  if (!conversation) {
+    ctx.out.print(conversation.error());
+    return exit_failed;
+  }
+  if (conversation->empty())
+    ctx.out.info("no messages with " + peer + " on this device");
+  for (auto& m : *conversation)
+    ctx.out.history(m, ctx.user);
+  return exit_done;
 }
 
 int run_interactive(context& ctx) {
-  client::connection conn(ctx.server);
-  if (!open_session(ctx, conn))
-    return 1;
-  ctx.out.info("logged in as " + ctx.user + "; /help lists the commands");
+  auto id = load_identity(ctx);
+  if (!id)
+    return exit_failed;
+  auto store = open_store(ctx);
+  if (!store)
+    return exit_failed;
+  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id);
+  ctx.out.info(ctx.user + " here; /help lists the commands");
   std::string peer;  // where plain lines go
   std::map<std::string, std::vector<std::string>> unread;  // peer -> message ids
   auto help = [&] {
     ctx.out.info("/to USER          send plain lines to USER\n"
                  "/send USER TEXT   send TEXT to USER\n"
                  "/read [USER]      mark USER's messages read (default: /to's)\n"
+                 "/history [USER]   show the conversation with USER (default: /to's)\n"
+                 "/outbox           show messages waiting to be sent\n"
                  "/last-seen USER   show USER's presence\n"
                  "/watch USER       show USER's presence changes as they happen\n"
                  "/quit             log out");
   };
   auto send = [&](const std::string& to, const std::string& text) {
-    auto id = new_message_id();
-    if (auto ok = conn.post(to, id, text); !ok)
-      ctx.out.print(ok.error());
+    auto m = conn.send(to, text);
+    if (!m)
+      ctx.out.print(m.error());
+    else if (!conn.connected())
+      ctx.out.info("not connected: queued for " + to);
   };
   for (;;) {
-    while (conn.has_queued()) {
-      auto e = conn.next_event(0ms);
-      if (!e) {
-        ctx.out.print(e.error());
-        return 1;
-      }
-      if (!*e)
-        break;
-      if (auto m = std::get_if<client::message>(&**e))
+    auto updates = conn.step(0ms);
+    if (!updates) {
+      ctx.out.print(updates.error());
+      return exit_failed;
+    }
+    for (auto& u : *updates) {
+      std::visit([&](const auto& x) { ctx.out.print(x); }, u);
+      if (auto m = std::get_if<client::message>(&u))
         unread[m->from].push_back(m->id);
-      if (!handle(ctx, conn, **e, false))
-        return 1;
     }
+    auto wait = conn.connected() ? 1000ms : std::min(conn.until_next_attempt(), 1000ms);
     pollfd fds[2] = {{0, POLLIN, 0}, {conn.fd(), POLLIN, 0}};
-    if (::poll(fds, 2, 1000) < 0 && errno != EINTR)
-      return 1;
-    if (fds[1].revents != 0 || fds[0].revents == 0) {
-      // Read what arrived (and let the connection send its heartbeat).
-      auto e = conn.next_event(0ms);
-      if (!e) {
-        ctx.out.print(e.error());
-        return 1;
-      }
-      if (*e) {
-        if (auto m = std::get_if<client::message>(&**e))
-          unread[m->from].push_back(m->id);
-        if (!handle(ctx, conn, **e, false))
-          return 1;
-      }
-    }
+    if (::poll(fds, conn.fd() >= 0 ? 2 : 1, static_cast<int>(wait.count())) < 0
+        && errno != EINTR)
+      return exit_failed;
     if (fds[0].revents == 0)
       continue;
     std::string line;
@@ -270,11 +340,27 @@ int run_interactive(context& ctx) {
     } else if (cmd == "/read") {
       auto who = arg.empty() ? peer : arg;
       if (auto i = unread.find(who); i != unread.end()) {
-        conn.ack(who, i->second, wire::AckState::READ);
+        if (auto ok = conn.mark_read(who, i->second); !ok)
+          ctx.out.print(ok.error());
         unread.erase(i);
       }
+    } else if (cmd == "/history") {
+      auto who = arg.empty() ? peer : arg;
+      if (auto h = store->history(who, 50); h)
+        for (auto& m : *h)
+          ctx.out.history(m, ctx.user);
+      else
+        ctx.out.print(h.error());
+    } else if (cmd == "/outbox") {
+      if (auto o = store->outbox(); o)
+        for (auto& m : *o)
+          ctx.out.queued(m);
+      else
+        ctx.out.print(o.error());
     } else if (cmd == "/last-seen" && valid_user_name(arg)) {
-      if (auto p = conn.last_seen(arg); p)
+      if (auto link = conn.link(); link == nullptr)
+        ctx.out.info("not connected");
+      else if (auto p = link->last_seen(arg); p)
         ctx.out.print(*p);
       else
         ctx.out.print(p.error());
@@ -284,8 +370,24 @@ int run_interactive(context& ctx) {
       help();
     }
   }
-  conn.logout();
-  return 0;
+  // Give what was just typed a chance to get its sent tick before leaving;
+  // whatever does not stays in the outbox for next time.
+  auto deadline = clock::now() + ctx.server.timeout;
+  for (;;) {
+    auto waiting = store->outbox_size();
+    if (!waiting || *waiting == 0 || !conn.connected() || clock::now() >= deadline) {
+      if (waiting && *waiting > 0)
+        ctx.out.info(std::to_string(*waiting)
+                     + " message(s) stay queued; the next session sends them");
+      break;
+    }
+    auto updates = conn.step(std::min<std::chrono::milliseconds>(until(deadline), 200ms));
+    if (!updates)
+      break;
+    for (auto& u : *updates)
+      std::visit([&](const auto& x) { ctx.out.print(x); }, u);
+  }
+  return exit_done;
 }
 
 } // namespace parley::chat

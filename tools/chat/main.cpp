@@ -3,7 +3,13 @@
 //   parley-chat [--server HOST:PORT] [--home DIR] --user NAME [--json] COMMAND
 //
 // Commands: register, send TO [TEXT], listen [--count N] [--timeout S] [--read],
-// last-seen USER; with no command, an interactive mode.
+// last-seen USER, outbox, history PEER [--limit N]; with no command, an
+// interactive mode. Keys live in HOME/keys/, the device store (outbox, history)
+// in HOME/store/.
+//
+// Exit codes: 0 done, 1 failed (the reason is printed), 2 wrong usage, 3 send
+// could not reach a node in time: the messages are queued on this device and go
+// out with the next send, listen or interactive session that connects.
 
 #include "schema/rules.hpp"
 #include "tools/chat/commands.hpp"
@@ -54,6 +60,12 @@ int main(int argc, char** argv) {
   auto seen = app.add_subcommand("last-seen", "whether USER is online, or since when not");
   std::string seen_user;
   seen->add_option("user", seen_user, "whose presence")->required();
+  auto outbox = app.add_subcommand("outbox", "list messages waiting to be sent");
+  auto history = app.add_subcommand("history", "show a conversation with its ticks");
+  std::string history_peer;
+  std::optional<size_t> history_limit;
+  history->add_option("peer", history_peer, "whose conversation")->required();
+  history->add_option("--limit", history_limit, "only the last N messages");
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
@@ -76,8 +88,17 @@ int main(int argc, char** argv) {
   chat::context ctx{opts, keystore{home}, user, chat::printer{json}};
   if (*reg)
     return chat::run_register(ctx);
-  if (*send)
+  if (*send) {
+    if (!valid_user_name(to)) {
+      std::cerr << "parley-chat: the recipient must be 1-32 characters of [a-z0-9._-]\n";
+      return chat::exit_usage;
+    }
     return chat::run_send(ctx, to, text);
+  }
+  if (*outbox)
+    return chat::run_outbox(ctx);
+  if (*history)
+    return chat::run_history(ctx, history_peer, history_limit);
   if (*listen)
     return chat::run_listen(ctx, count, timeout, read);
   if (*seen)

@@ -130,6 +130,50 @@ void printer::print(const client::failure& f) {
   }
 }
 
+void printer::print(const client::link_up& up) {
+  if (json_)
+    emit("{\"type\":\"link\",\"up\":true,\"user\":" + json_string(up.welcome.user)
+         + "}");
+  else
+    std::cerr << "parley-chat: connected as " << up.welcome.user << std::endl;
+}
+
+void printer::print(const client::link_down& down) {
+  if (json_)
+    emit("{\"type\":\"link\",\"up\":false,\"message\":"
+         + json_string(down.why.describe())
+         + ",\"retryInMs\":" + std::to_string(down.retry_in.count()) + "}");
+  else
+    std::cerr << "parley-chat: not connected (" << down.why.describe()
+              << "); retrying in " << down.retry_in.count() << " ms" << std::endl;
+}
+
+void printer::queued(const client::stored_message& m) {
+  if (json_)
+    emit("{\"type\":\"queued\",\"id\":\"" + to_hex(m.id) + "\",\"peer\":"
+         + json_string(m.peer) + ",\"text\":" + json_string(m.body)
+         + ",\"time\":" + std::to_string(m.created) + "}");
+  else
+    emit("[" + clock_time(m.created) + "] queued for " + m.peer + ": " + m.body
+         + " (id " + to_hex(m.id) + ")");
+}
+
+void printer::history(const client::stored_message& m, const std::string& self) {
+  auto time = m.server_time != 0 ? m.server_time : m.created;
+  auto state = client::tick_name(m.state, m.outgoing);
+  if (json_) {
+    emit("{\"type\":\"history\",\"direction\":\"" + std::string(m.outgoing ? "out" : "in")
+         + "\",\"peer\":" + json_string(m.peer) + ",\"id\":\"" + to_hex(m.id)
+         + "\",\"text\":" + json_string(m.body) + ",\"time\":" + std::to_string(time)
+         + ",\"state\":\"" + state + "\""
+         + (m.error.empty() ? "" : ",\"error\":" + json_string(m.error)) + "}");
+  } else {
+    auto from = m.outgoing ? self : m.peer;
+    auto tick = std::string(state) + (m.error.empty() ? "" : ": " + m.error);
+    emit("[" + clock_time(time) + "] " + from + ": " + m.body + "  (" + tick + ")");
+  }
+}
+
 void printer::info(const std::string& text) {
   if (json_)
     emit("{\"type\":\"info\",\"message\":" + json_string(text) + "}");

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "tools/client/client.hpp"
+#include "tools/client/device_store.hpp"
+#include "tools/client/reconnecting_client.hpp"
 
 #include <string>
 
@@ -18,6 +20,18 @@ public:
   void print(const client::presence& p);
   void print(const client::server_error& e);
   void print(const client::failure& f);
+
+  /// The link to the node came or went: a line on stderr, or a
+  /// {"type":"link"} object in JSON.
+  void print(const client::link_up& up);
+  void print(const client::link_down& down);
+
+  /// A message waiting in the outbox: {"type":"queued"} in JSON.
+  void queued(const client::stored_message& m);
+
+  /// A message of a conversation with its tick, `self` being this user:
+  /// {"type":"history"} in JSON.
+  void history(const client::stored_message& m, const std::string& self);
 
   /// A note for people (e.g. "registered alice"); a {"type":"info"} line in JSON.
   void info(const std::string& text);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -55,6 +56,36 @@ connection::~connection() {
   close();
 }
 
+namespace {
+
+/// Connects `fd` to `addr` within `timeout`; returns 0 or an errno value.
+int connect_within(int fd, const sockaddr* addr, socklen_t len,
+                   std::chrono::milliseconds timeout) {
+  // Non-blocking for the handshake only: a black-holed address must not hold
+  // the caller for the kernel's two minutes.
+  int flags = ::fcntl(fd, F_GETFL, 0);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int rc = ::connect(fd, addr, len);
+  int err = rc == 0 ? 0 : errno;
+  if (err == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    auto ready = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, timeout.count())));
+    if (ready == 0) {
+      err = ETIMEDOUT;
+    } else if (ready < 0) {
+      err = errno;
+    } else {
+      socklen_t size = sizeof(err);
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &size) != 0)
+        err = errno;
+    }
+  }
+  ::fcntl(fd, F_SETFL, flags);
+  return err;
+}
+
+} // namespace
+
 outcome<done> connection::connect() {
   close();
   addrinfo hints{};
@@ -73,13 +104,21 @@ outcome<done> connection::connect() {
     if (opts_.receive_buffer > 0)
       ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &opts_.receive_buffer,
                    sizeof(opts_.receive_buffer));
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+    if (auto err = connect_within(fd, ai->ai_addr, ai->ai_addrlen, opts_.timeout);
+        err == 0) {
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      // A node that stops reading must not block a write for ever: the write
+      // fails after the call timeout and the connection closes.
+      timeval tv{};
+      tv.tv_sec = static_cast<time_t>(opts_.timeout.count() / 1000);
+      tv.tv_usec = static_cast<suseconds_t>((opts_.timeout.count() % 1000) * 1000);
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
       fd_ = fd;
       break;
+    } else {
+      last_error = std::strerror(err);
     }
-    last_error = std::strerror(errno);
     ::close(fd);
   }
   ::freeaddrinfo(found);
@@ -90,6 +129,9 @@ outcome<done> connection::connect() {
   queue_.clear();
   heartbeat_every_ = std::chrono::milliseconds{0};
   last_write_ = clock::now();
+  last_read_ = last_write_;
+  heartbeats_sent_ = 0;
+  pongs_received_ = 0;
   return done{};
 }
 
@@ -111,7 +153,9 @@ outcome<done> connection::write_raw(const std::string& bytes) {
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      auto why = std::string("write failed: ") + std::strerror(errno);
+      auto why = errno == EAGAIN || errno == EWOULDBLOCK
+                   ? std::string("write timed out: the node does not read")
+                   : std::string("write failed: ") + std::strerror(errno);
       close();
       return transport(why);
     }
@@ -162,7 +206,10 @@ outcome<done> connection::ack_receipts(const std::vector<uint64_t>& seqs) {
 }
 
 outcome<done> connection::heartbeat() {
-  return write_frame([](wire::ClientFrame::Builder f) { f.setHeartbeat(); });
+  auto ok = write_frame([](wire::ClientFrame::Builder f) { f.setHeartbeat(); });
+  if (ok)
+    ++heartbeats_sent_;
+  return ok;
 }
 
 outcome<done> connection::watch(const std::vector<std::string>& users) {
@@ -236,6 +283,7 @@ outcome<bool> connection::pump(clock::time_point deadline) {
             break;
           }
           case wire::ServerFrame::PONG:
+            ++pongs_received_;
             queue_.emplace_back(pong{});
             break;
           default:
@@ -257,20 +305,27 @@ outcome<bool> connection::pump(clock::time_point deadline) {
       return true;
     if (auto ok = keep_alive(); !ok)
       return ok.error();
+    // Past the deadline, still take what the socket holds already (a zero
+    // wait means "what has arrived", not "nothing").
     auto now = clock::now();
-    if (now >= deadline)
-      return false;
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    if (heartbeat_every_.count() > 0)
-      wait = std::min(wait, heartbeat_every_);
+    int wait_ms = 0;
+    if (now < deadline) {
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+      if (heartbeat_every_.count() > 0)
+        wait = std::min(wait, heartbeat_every_);
+      wait_ms = static_cast<int>(std::max<int64_t>(1, wait.count()));
+    }
     pollfd p{fd_, POLLIN, 0};
-    auto rc = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, wait.count())));
+    auto rc = ::poll(&p, 1, wait_ms);
     if (rc < 0 && errno != EINTR) {
       close();
       return transport(std::string("poll failed: ") + std::strerror(errno));
     }
-    if (rc <= 0)
+    if (rc <= 0) {
+      if (now >= deadline)
+        return false;
       continue;
+    }
     char buf[64 * 1024];
     auto n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n == 0) {
@@ -284,6 +339,7 @@ outcome<bool> connection::pump(clock::time_point deadline) {
       close();
       return transport(why);
     }
+    last_read_ = clock::now();
     reader_->feed(buf, static_cast<size_t>(n));
   }
 }

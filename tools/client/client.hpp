@@ -4,7 +4,10 @@
 // Calls that wait (register, login, send, last_seen) read frames until their
 // answer comes; whatever else arrives meanwhile (messages, receipts, presence)
 // is queued and handed out by next_event, in arrival order. While it waits, the
-// client sends heartbeats at the interval the node asked for.
+// client sends heartbeats at the interval the node asked for. Connecting and
+// writing are bounded by the call timeout too, so a dead link never blocks a
+// caller for good; reconnecting_client (reconnecting_client.hpp) builds
+// reconnects and a local store on top of it.
 #pragma once
 
 #include "schema/protocol.capnp.h"
@@ -117,7 +120,7 @@ struct welcome_info {
 struct options {
   std::string host = "127.0.0.1";
   uint16_t port = 7000;
-  std::chrono::milliseconds timeout{10000};  // for each waiting call
+  std::chrono::milliseconds timeout{10000};  // for each waiting call, connect, write
   size_t max_frame = 1024 * 1024;            // the largest frame accepted
   int receive_buffer = 0;                    // SO_RCVBUF if > 0 (tests of slow readers)
 };
@@ -176,6 +179,28 @@ public:
     return !queue_.empty();
   }
 
+  // -- liveness (for callers that watch the link themselves) ------------------------
+
+  /// When bytes last arrived from the node (or the connection was made).
+  std::chrono::steady_clock::time_point last_received() const noexcept {
+    return last_read_;
+  }
+
+  /// Heartbeats written on this connection; the node answers each with one pong,
+  /// in order, so pong number n answers heartbeat number n.
+  uint64_t heartbeats_sent() const noexcept {
+    return heartbeats_sent_;
+  }
+
+  uint64_t pongs_received() const noexcept {
+    return pongs_received_;
+  }
+
+  /// The node's heartbeat interval from its welcome; zero before login.
+  std::chrono::milliseconds heartbeat_interval() const noexcept {
+    return heartbeat_every_;
+  }
+
 private:
   using clock = std::chrono::steady_clock;
 
@@ -211,6 +236,9 @@ private:
   std::deque<incoming> queue_;
   std::chrono::milliseconds heartbeat_every_{0};
   clock::time_point last_write_;
+  clock::time_point last_read_;
+  uint64_t heartbeats_sent_ = 0;
+  uint64_t pongs_received_ = 0;
 };
 
 } // namespace client
