@@ -111,6 +111,12 @@ void node::stop() {
     self->monitor(actor);
     self->receive([](const caf::down_msg&) {});
   };
+  // Leave the cluster first, so that no peer links in again while this node
+  // drains: peers see it down and stop routing to it.
+  if (membership_) {
+    self->request(membership_, caf::infinite, stop_atom::value)
+      .receive([](caf::ok_atom) {}, [](const caf::error&) {});
+  }
   if (listener_) {
     self->send(listener_, stop_atom::value);
     wait_for(listener_);
@@ -125,8 +131,6 @@ void node::stop() {
   };
   finish(actors_.presence);
   finish(actors_.store);
-  if (membership_)
-    finish(membership_);
   for (auto& actor : {actors_.registry, actors_.presence, services_.verifier,
                       services_.throttle, membership_, actors_.store}) {
     if (!actor)

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -100,10 +101,18 @@ caf::expected<int> open_peer_listener(const std::string& host, uint16_t port) {
 }
 
 caf::actor spawn_gate(caf::actor_system& sys, int listen_fd, uint16_t port,
-                      link_config config, caf::actor membership) {
+                      link_config config, caf::actor membership_handle) {
+  // Weak: the gate must not keep the membership actor (and all it knows) alive.
+  auto membership = caf::actor_cast<caf::actor_addr>(membership_handle);
   return sys.spawn<caf::detached>([=](caf::blocking_actor* self) {
+    pthread_setname_np(pthread_self(), "parley.gate");
     auto basp = basp_broker(self->system());
     bool running = true;
+    // Stops at once: no peer may link in after this answers.
+    auto on_stop = [&](stop_atom) {
+      running = false;
+      return caf::ok_atom::value;
+    };
     while (running) {
       pollfd p{listen_fd, POLLIN, 0};
       if (::poll(&p, 1, 200) == 1) {
@@ -111,20 +120,20 @@ caf::actor spawn_gate(caf::actor_system& sys, int listen_fd, uint16_t port,
         if (fd >= 0) {
           auto hs = handshake_as_acceptor(fd, config.self, config.members,
                                           config.secret, config.handshake_timeout);
-          if (hs.ok) {
+          auto whom = caf::actor_cast<caf::strong_actor_ptr>(membership);
+          if (hs.ok && whom) {
             log(log_level::info, "cluster: ", hs.peer, " connected to us");
             auto scribe = self->system().middleman().backend().new_scribe(fd);
             self->send(basp, caf::publish_atom::value, std::move(scribe), port,
-                       caf::actor_cast<caf::strong_actor_ptr>(membership),
-                       std::set<std::string>{});
+                       std::move(whom), std::set<std::string>{});
           } else {
-            log(log_level::warning, "cluster: refused a peer: ", hs.error);
+            if (!hs.ok)
+              log(log_level::warning, "cluster: refused a peer: ", hs.error);
             ::close(fd);
           }
         }
       }
-      self->receive([&](stop_atom) { running = false; },
-                    caf::after(std::chrono::seconds(0)) >> [] {});
+      self->receive(on_stop, caf::after(std::chrono::seconds(0)) >> [] {});
     }
     ::close(listen_fd);
   });
@@ -134,6 +143,7 @@ void spawn_connector(caf::actor_system& sys, const std::string& peer,
                      const std::string& host, uint16_t port, link_config config,
                      caf::actor membership) {
   sys.spawn<caf::detached>([=](caf::blocking_actor* self) {
+    pthread_setname_np(pthread_self(), "parley.dial");
     auto fail = [&](const std::string& why) {
       self->send(membership, link_failed_atom::value, peer, why);
     };

@@ -33,7 +33,8 @@ struct link_config {
 caf::expected<int> open_peer_listener(const std::string& host, uint16_t port);
 
 /// Accepts peers on `listen_fd` (which it owns) and publishes `membership` on
-/// every authenticated link. Stops on (stop_atom), within 200 ms.
+/// every authenticated link. Answers (stop_atom) with ok_atom once it accepts no
+/// more (within 200 ms).
 caf::actor spawn_gate(caf::actor_system& sys, int listen_fd, uint16_t port,
                       link_config config, caf::actor membership);
 

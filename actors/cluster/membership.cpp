@@ -73,10 +73,15 @@ public:
         subscribers_.push_back(subscriber);
         self_->send(subscriber, routes_atom::value, routes_);
       },
-      [this](stop_atom) {
-        if (gate_)
-          self_->send(gate_, stop_atom::value);
-        return caf::ok_atom::value;
+      [this](stop_atom) -> caf::result<caf::ok_atom> {
+        if (!gate_)
+          return caf::ok_atom::value;
+        auto rp = self_->make_response_promise<caf::ok_atom>();
+        self_->request(gate_, std::chrono::seconds(5), stop_atom::value)
+          .then([rp](caf::ok_atom) mutable { rp.deliver(caf::ok_atom::value); },
+                [rp](caf::error&) mutable { rp.deliver(caf::ok_atom::value); });
+        gate_ = nullptr;
+        return rp;
       },
     };
   }

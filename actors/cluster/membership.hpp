@@ -12,8 +12,8 @@
 //   (get_atom)                       -> routes_ptr, the current snapshot
 //   (subscribe_atom, actor)          the actor gets (routes_atom, routes_ptr) now
 //                                    and after every change
-//   (stop_atom)                      -> ok_atom; stops the gate (links stay up
-//                                    until the process ends)
+//   (stop_atom)                      -> ok_atom once the gate accepts no more
+//                                    peers (links stay up until the process ends)
 #pragma once
 
 #include "actors/messages.hpp"

@@ -677,9 +677,11 @@ caf::behavior store_impl(store_actor* self, database* db,
 
 caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db,
                        const node_settings& settings) {
-  // Detached: its RocksDB writes block on fsync, which must not stall a
-  // scheduler thread that other actors need.
-  return sys.spawn<caf::detached>(store_impl, db.release(), &settings);
+  // Scheduled, not detached: a detached actor's thread waits at shutdown until
+  // every reference to the actor is gone, and in a cluster under load some
+  // reference outlived that wait in ~actor_system (1 stop in ~10 hung there,
+  // cause inside CAF not found). Its fsync blocks a scheduler thread instead.
+  return sys.spawn(store_impl, db.release(), &settings);
 }
 
 } // namespace parley
