@@ -25,6 +25,8 @@ std::string node_settings::validate() const {
     return "parley.read-chunk must be at least 64";
   if (max_pending_sends == 0)
     return "parley.max-pending-sends must be at least 1";
+  if (media_token_ttl < std::chrono::seconds(1))
+    return "parley.media-token-ttl must be at least 1s";
   return {};
 }
 
@@ -70,7 +72,12 @@ node_config::node_config() {
          "bytes a connection reads at once (each idle connection holds one)")
     .add(s.fsync, "fsync", "fsync the WAL for each write batch")
     .add(s.presence_flush_interval, "presence-flush-interval",
-         "how often last-seen times are written to the store");
+         "how often last-seen times are written to the store")
+    .add(s.media_key_file, "media-key-file",
+         "file with the key shared with parley-media; empty: no media tokens")
+    .add(s.media_url, "media-url",
+         "the media service's URL as clients reach it, e.g. http://media:8080")
+    .add(s.media_token_ttl, "media-token-ttl", "how long a media token is valid");
   opt_group{custom_options_, "cluster"}
     .add(s.cluster_name, "name", "this node's name among the members")
     .add(s.cluster_members, "members",

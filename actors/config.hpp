@@ -50,6 +50,11 @@ struct node_settings {
   std::vector<std::string> cluster_members;  // "name@host:port"; empty: standalone
   std::string cluster_secret_file;           // the shared cookie, one line
 
+  // -- media -------------------------------------------------------------------------
+  std::string media_key_file;  // the key shared with parley-media; empty: no tokens
+  std::string media_url;       // where clients find parley-media (told with each token)
+  caf::timespan media_token_ttl = std::chrono::minutes(15);
+
   // -- durability ------------------------------------------------------------------
   bool fsync = true;
   caf::timespan presence_flush_interval = std::chrono::seconds(10);

@@ -64,6 +64,13 @@ std::string node::start() {
   if (!cluster)
     return sys_.render(cluster.error());
   std::string error;
+  std::shared_ptr<const media::token_key> media_key;
+  if (!settings_.media_key_file.empty()) {
+    auto key = media::token_key::load(settings_.media_key_file, error);
+    if (!key)
+      return "parley.media-key-file: " + error;
+    media_key = std::make_shared<const media::token_key>(std::move(*key));
+  }
   auto db = database::open(settings_.data_dir, false, error);
   if (!db)
     return "cannot open the store in " + settings_.data_dir + ": " + error;
@@ -73,6 +80,7 @@ std::string node::start() {
   services_.verifier = spawn_verifier_pool(
     sys_, std::max(1u, std::thread::hardware_concurrency()));
   services_.throttle = spawn_throttle(sys_, settings_);
+  services_.media_key = std::move(media_key);
   running_ = true;
   auto membership = spawn_membership(sys_, *cluster, actors_);
   if (!membership) {

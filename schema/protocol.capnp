@@ -27,6 +27,7 @@ struct ClientFrame {
     watch @9 :Watch;
     publishKeys @10 :PublishKeys;
     fetchBundle @11 :FetchBundle;
+    mediaToken @12 :MediaTokenRequest;
   }
 }
 
@@ -99,6 +100,22 @@ struct FetchBundle {
   user @0 :Text;
 }
 
+# Asks for a short-lived token for the media service (docs/media.md), which
+# takes files over HTTP, not over this connection. Answered by MediaToken, or
+# by an Error whose refersTo is `sha256`.
+struct MediaTokenRequest {
+  action @0 :MediaAction;
+  sha256 @1 :Data;            # 32 bytes: SHA-256 of the (encrypted) blob, its id
+  size @2 :UInt64;            # upload: the blob's size in bytes; download: 0
+  recipients @3 :List(Text);  # upload: who will download it (at most 64); the
+                              # media service deletes it once each one has
+}
+
+enum MediaAction {
+  upload @0;
+  download @1;
+}
+
 # -- server -> client ---------------------------------------------------------
 
 struct ServerFrame {
@@ -114,7 +131,21 @@ struct ServerFrame {
     keysPublished @8 :KeysPublished;
     bundle @9 :Bundle;
     prekeysLow @10 :KeysPublished;
+    mediaToken @11 :MediaToken;
   }
+}
+
+# The answer to a MediaTokenRequest: present `token` to the media service as
+# "Authorization: Bearer <token>" (or "?token=") with the request for /media/<hex
+# of sha256>. It is bound to this user, the action, the blob and (upload) its size
+# and recipients.
+struct MediaToken {
+  action @0 :MediaAction;
+  sha256 @1 :Data;
+  token @2 :Text;
+  expires @3 :Int64;          # ms since the epoch; ask again after it
+  url @4 :Text;               # the media service as this node knows it, e.g.
+                              # "http://media.example:8080"; empty if not configured
 }
 
 # How many one-time prekeys this user has left on its home node. Sent after a

@@ -36,4 +36,8 @@ void prekeys(buffer& out, uint32_t remaining, bool low);
 
 void bundle(buffer& out, const prekey_bundle& b);
 
+/// A token for the media service; `expires` in ms since the epoch.
+void media_token(buffer& out, wire::MediaAction action, std::string_view sha256,
+                 std::string_view token, int64_t expires, std::string_view url);
+
 } // namespace parley::outgoing

@@ -409,6 +409,32 @@ private:
         [this](const caf::error& err) { request_failed(err, {}); });
   }
 
+  // -- media ------------------------------------------------------------------------
+
+  /// Signs a token for the media service: cheap, and nothing to store.
+  void handle(media_token_request& r) {
+    if (!require_login())
+      return;
+    if (!services_.media_key)
+      return error(wire::ErrorCode::UNSUPPORTED, "this node issues no media tokens",
+                   r.sha256);
+    auto wait = message_rate_.take(1, steady::now());
+    if (wait.count() > 0)
+      return error(wire::ErrorCode::RATE_LIMITED, "asking too fast; wait", r.sha256,
+                   static_cast<uint32_t>(wait.count()));
+    media::token_claims claims;
+    claims.what = r.action == wire::MediaAction::UPLOAD ? media::action::upload
+                                                        : media::action::download;
+    claims.user = user_;
+    claims.sha256 = r.sha256;
+    claims.size = r.size;
+    claims.recipients = std::move(r.recipients);
+    auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings_->media_token_ttl);
+    claims.expires = now_ms() / 1000 + std::max<int64_t>(1, ttl.count());
+    outgoing::media_token(out(), r.action, r.sha256, services_.media_key->sign(claims),
+                          claims.expires * 1000, settings_->media_url);
+  }
+
   void handle(logout_request&) {
     log(log_level::info, "session: ", user_.empty() ? "(anonymous)" : user_,
         " logged out");

@@ -23,6 +23,7 @@
 
 #include "actors/cluster/routes.hpp"
 #include "actors/config.hpp"
+#include "media/token.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/io/broker.hpp>
@@ -34,6 +35,7 @@ namespace parley {
 struct node_services {
   caf::actor verifier;  // checks login proofs
   caf::actor throttle;  // slows down login floods and guessing
+  std::shared_ptr<const media::token_key> media_key;  // signs media tokens; may be null
 };
 
 /// Hands the accepted connection `hdl` from `acceptor` to a new session, which

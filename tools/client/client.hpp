@@ -115,6 +115,15 @@ struct welcome_info {
   uint32_t max_pending_sends = 0;
 };
 
+/// A token for the media service (see media/token.hpp and docs/media.md).
+struct media_grant {
+  wire::MediaAction action = wire::MediaAction::DOWNLOAD;
+  std::string sha256;   // 32 bytes: the blob it is for
+  std::string token;
+  int64_t expires = 0;  // ms since the epoch
+  std::string url;      // where the node says the media service is; may be empty
+};
+
 // -- the connection ---------------------------------------------------------------
 
 struct options {
@@ -147,6 +156,11 @@ public:
   outcome<receipt> send(const std::string& to, const std::string& id,
                         const std::string& payload);
   outcome<presence> last_seen(const std::string& user);
+  /// A token to upload (`size` bytes for `recipients`) or download the blob
+  /// `sha256` (32 bytes).
+  outcome<media_grant> media_token(wire::MediaAction action, const std::string& sha256,
+                                   uint64_t size = 0,
+                                   const std::vector<std::string>& recipients = {});
 
   // -- requests without an answer ------------------------------------------------
 
@@ -213,7 +227,7 @@ private:
   struct pong {};
   /// Anything a node sends, decoded.
   using incoming = std::variant<message, receipt, presence, server_error, challenge,
-                                welcome_info, registered, pong>;
+                                welcome_info, registered, pong, media_grant>;
 
   template <class F>
   outcome<done> write_frame(F fill);
