@@ -23,6 +23,15 @@ client::failure local_failure(std::string message) {
                          std::move(message)};
 }
 
+std::chrono::milliseconds until(clock::time_point deadline) {
+  auto now = clock::now();
+  if (now >= deadline)
+    return 0ms;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+}
+
+} // namespace
+
 /// The user's identity on this device; prints why not.
 std::optional<identity> load_identity(context& ctx) {
   auto id = ctx.keys.load(ctx.user);
@@ -57,15 +66,6 @@ bool open_session(context& ctx, client::connection& conn) {
   }
   return true;
 }
-
-std::chrono::milliseconds until(clock::time_point deadline) {
-  auto now = clock::now();
-  if (now >= deadline)
-    return 0ms;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-}
-
-} // namespace
 
 int run_register(context& ctx) {
   // Reuse this device's key if it has one: a retried register then succeeds.
@@ -121,16 +121,20 @@ int run_send(context& ctx, const std::string& to,
     ctx.out.print(queued.error());
     return exit_failed;
   }
+  return send_outbox(ctx, *store, *id);
+}
+
+int send_outbox(context& ctx, client::device_store& store, const identity& id) {
   // Incoming messages and receipts stay on the node for 'listen'.
   client::reconnect_options opts;
   opts.receive = false;
-  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id, opts);
+  client::reconnecting_client conn(store, ctx.server, ctx.user, id, opts);
   auto deadline = clock::now() + ctx.server.timeout;
   bool ever_up = false;
   bool refused = false;
   std::optional<client::failure> problem;
   for (;;) {
-    auto waiting = store->outbox_size();
+    auto waiting = store.outbox_size();
     if (!waiting) {
       ctx.out.print(waiting.error());
       return exit_failed;
@@ -161,7 +165,7 @@ int run_send(context& ctx, const std::string& to,
       break;
   }
   conn.logout();
-  auto left = store->outbox();
+  auto left = store.outbox();
   if (!left) {
     ctx.out.print(left.error());
     return exit_failed;

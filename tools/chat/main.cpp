@@ -3,8 +3,8 @@
 //   parley-chat [--server HOST:PORT] [--home DIR] --user NAME [--json] COMMAND
 //
 // Commands: register, send TO [TEXT], listen [--count N] [--timeout S] [--read],
-// last-seen USER, outbox, history PEER [--limit N]; with no command, an
-// interactive mode. Keys live in HOME/keys/, the device store (outbox, history)
+// last-seen USER, outbox, history PEER [--limit N], send-file TO PATH, fetch ID
+// [OUT]; with no command, an interactive mode. Keys live in HOME/keys/, the device store (outbox, history)
 // in HOME/store/.
 //
 // Exit codes: 0 done, 1 failed (the reason is printed), 2 wrong usage, 3 send
@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   app.add_option("--home", home, "folder of this device's keys")->capture_default_str();
   app.add_option("--user", user, "who you are");
   app.add_flag("--json", json, "one JSON object per line");
+  std::string media_url;
+  app.add_option("--media", media_url,
+                 "media service URL (http://HOST:PORT); default: the one the node names");
   app.add_option("--request-timeout", request_timeout,
                  "seconds to wait for the node's answers")
     ->capture_default_str();
@@ -66,6 +69,17 @@ int main(int argc, char** argv) {
   std::optional<size_t> history_limit;
   history->add_option("peer", history_peer, "whose conversation")->required();
   history->add_option("--limit", history_limit, "only the last N messages");
+  auto send_file = app.add_subcommand("send-file", "encrypt, upload and send a file");
+  std::string file_to, file_path, file_mime, file_thumbnail;
+  send_file->add_option("to", file_to, "recipient")->required();
+  send_file->add_option("path", file_path, "the file")->required();
+  send_file->add_option("--mime", file_mime, "its MIME type (default: from its name)");
+  send_file->add_option("--thumbnail", file_thumbnail, "a small preview to send along");
+  auto fetch = app.add_subcommand("fetch", "download and decrypt a received file");
+  std::string fetch_id, fetch_out;
+  fetch->add_option("id", fetch_id, "its media id (or a unique prefix), as listen shows it")
+    ->required();
+  fetch->add_option("out", fetch_out, "where to write it (default: its name, here)");
   app.require_subcommand(0, 1);
   CLI11_PARSE(app, argc, argv);
 
@@ -85,7 +99,7 @@ int main(int argc, char** argv) {
     std::cerr << "parley-chat: --user must be 1-32 characters of [a-z0-9._-]\n";
     return 2;
   }
-  chat::context ctx{opts, keystore{home}, user, chat::printer{json}};
+  chat::context ctx{opts, keystore{home}, user, chat::printer{json}, media_url};
   if (*reg)
     return chat::run_register(ctx);
   if (*send) {
@@ -95,6 +109,15 @@ int main(int argc, char** argv) {
     }
     return chat::run_send(ctx, to, text);
   }
+  if (*send_file) {
+    if (!valid_user_name(file_to)) {
+      std::cerr << "parley-chat: the recipient must be 1-32 characters of [a-z0-9._-]\n";
+      return chat::exit_usage;
+    }
+    return chat::run_send_file(ctx, file_to, file_path, file_mime, file_thumbnail);
+  }
+  if (*fetch)
+    return chat::run_fetch(ctx, fetch_id, fetch_out);
   if (*outbox)
     return chat::run_outbox(ctx);
   if (*history)
