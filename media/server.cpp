@@ -250,7 +250,8 @@ public:
         stop();
     });
     accept();
-    schedule_sweep(5s);  // soon after start: a restart may have missed some
+    // Soon after start: a restart may have missed some.
+    schedule_sweep(std::min<std::chrono::seconds>(5s, settings_.sweep_interval));
     log(log_level::info, "media: listening on ", settings_.host, ":", port_, ", blobs in ",
         settings_.blob_dir, ", max size ", settings_.max_size, " bytes");
     for (size_t i = 1; i < settings_.threads; ++i)
