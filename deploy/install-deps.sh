@@ -14,6 +14,7 @@ packages=(
   libcli11-dev                     # command lines
   libedit-dev                      # parley-shell line editing
   libboost-dev                     # Boost.Beast for parley-media
+  curl                             # media tests: a real HTTP client against parley-media
   haproxy                          # load balancer in front of a cluster
   clang libclang-rt-14-dev         # libFuzzer target (deploy/run-fuzz.sh)
   python3                          # test drivers

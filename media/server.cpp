@@ -127,6 +127,7 @@ private:
     unsigned version = 11;
     bool keep_alive = true;
     bool body_pending = false;  // a body follows the header and was not read
+    bool quiet = false;         // not logged (health checks, every second)
     std::string sha;            // 32 raw bytes
     token_claims claims;
     std::chrono::steady_clock::time_point started;
@@ -418,6 +419,7 @@ void connection::handle() {
   auto qmark = target.find('?');
   auto path = target.substr(0, qmark);
   if (path == "/health") {
+    req_.quiet = true;
     if (req_.method != http::verb::get && req_.method != http::verb::head)
       return fail(http::status::method_not_allowed, "GET or HEAD");
     return send(make(http::status::ok, "ok"));
@@ -807,6 +809,8 @@ void connection::close() {
 }
 
 void connection::log_request(int status, uint64_t bytes, const std::string& note) {
+  if (req_.quiet)
+    return;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::steady_clock::now() - req_.started)
               .count();
