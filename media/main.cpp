@@ -2,6 +2,11 @@
 //
 //   parley-media --key-file FILE [--host H] [--port P] [--blob-dir D]
 //                [--max-size 2GiB] [--retention 30d] ... [--config FILE]
+//   parley-media --key-file FILE token up|down USER SHA256 [--size N]
+//                [--recipients A,B] [--ttl 15m]
+//
+// The second form prints a token signed with the key and exits: for operators
+// and benchmarks that talk to the service with curl.
 //
 // Stores encrypted blobs uploaded with tokens that chat nodes sign with the
 // key in FILE (the same file as the nodes' parley.media-key-file), and serves
@@ -11,6 +16,7 @@
 #include "actors/log.hpp"
 #include "media/blob_store.hpp"
 #include "media/server.hpp"
+#include "media/sha256.hpp"
 #include "media/token.hpp"
 #include "media/units.hpp"
 
@@ -19,6 +25,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <sstream>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -77,7 +85,47 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", s.max_connections,
                  "connections at once; more are closed at once")
     ->capture_default_str();
+  auto token_cmd = app.add_subcommand("token", "print a token signed with the key, and exit");
+  std::string t_action, t_user, t_sha, t_recipients, t_ttl = "15m";
+  uint64_t t_size = 0;
+  token_cmd->add_option("action", t_action, "up or down")->required();
+  token_cmd->add_option("user", t_user, "who it is for")->required();
+  token_cmd->add_option("sha256", t_sha, "the blob's SHA-256, 64 hex digits")->required();
+  token_cmd->add_option("--size", t_size, "up: the blob's size in bytes");
+  token_cmd->add_option("--recipients", t_recipients, "up: comma-separated user names");
+  token_cmd->add_option("--ttl", t_ttl, "how long it is valid")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  if (*token_cmd) {
+    std::string error;
+    auto key = s.key_file.empty() ? std::nullopt : token_key::load(s.key_file, error);
+    auto ttl = parse_duration(t_ttl);
+    auto sha = unhex(t_sha);
+    if (!key || !ttl || !sha || sha->size() != sha256_bytes
+        || (t_action != "up" && t_action != "down")) {
+      std::cerr << "parley-media: token needs --key-file, up or down, a user, 64 hex digits"
+                   " and a duration like 15m"
+                << (error.empty() ? "" : " (" + error + ")") << "\n";
+      return 2;
+    }
+    token_claims c;
+    c.what = t_action == "up" ? action::upload : action::download;
+    c.user = t_user;
+    c.sha256 = *sha;
+    c.size = t_size;
+    std::stringstream names(t_recipients);
+    for (std::string name; std::getline(names, name, ',');)
+      if (!name.empty())
+        c.recipients.push_back(name);
+    c.expires = static_cast<int64_t>(std::time(nullptr)) + ttl->count();
+    auto text = key->sign(c);
+    if (!std::holds_alternative<token_claims>(key->verify(text, std::time(nullptr)))) {
+      std::cerr << "parley-media: user names are 1-32 characters of [a-z0-9._-]\n";
+      return 2;
+    }
+    std::cout << text << "\n";
+    return 0;
+  }
 
   auto size = parse_size(max_size);
   auto ret = parse_duration(retention);
