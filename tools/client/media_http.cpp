@@ -342,7 +342,9 @@ http_client::exchange(const std::string& method, const std::string& path,
     return fd.error();
   socket_io io(*fd, timeout_);
   std::string head = method + " " + endpoint_.prefix + path + " HTTP/1.1\r\n";
-  head += "Host: " + endpoint_.host + ":" + std::to_string(endpoint_.port) + "\r\n";
+  auto host = endpoint_.host.find(':') == std::string::npos ? endpoint_.host
+                                                             : "[" + endpoint_.host + "]";
+  head += "Host: " + host + ":" + std::to_string(endpoint_.port) + "\r\n";
   head += "User-Agent: parley-client\r\nConnection: close\r\n";
   for (auto& [k, v] : headers)
     head += k + ": " + v + "\r\n";
