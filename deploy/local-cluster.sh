@@ -2,13 +2,15 @@
 # Starts or stops a local parley cluster on loopback: N nodes that know each
 # other, plus HAProxy in front of them.
 #
-#   deploy/local-cluster.sh start [N] [--base-port P] [--dir D]
+#   deploy/local-cluster.sh start [N] [--base-port P] [--dir D] [--tls]
 #   deploy/local-cluster.sh stop [--dir D]
 #   deploy/local-cluster.sh status [--dir D]
 #
 # Clients connect to 127.0.0.1:P (HAProxy, default 7000). Node i (1..N) takes
 # clients on P+i and peers on P+100+i; its data and log are in D/n<i> (default
-# ./cluster). The cluster secret is generated once into D/cookie.
+# ./cluster). The cluster secret is generated once into D/cookie. With --tls,
+# HAProxy also terminates TLS on P+50 with a self-signed certificate made once
+# into D/tls.pem (clients: parley-chat --server 127.0.0.1:P+50 --ca-file D/tls.pem).
 # The binary comes from $PARLEY_NODE, else build/parley-node.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,8 +19,10 @@ n=3
 if [[ "${1:-}" =~ ^[0-9]+$ ]]; then n="$1"; shift; fi
 base=7000
 dir="$PWD/cluster"
+tls=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --tls) tls=1; shift ;;
     --base-port) base="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -54,7 +58,15 @@ start() {
       --cluster.secret-file="$dir/cookie" >> "$dir/n$i/node.log" 2>&1 &
     echo $! > "$dir/n$i/pid"
   done
+  local tls_frontend=""
+  if [ "$tls" = 1 ]; then
+    [ -s "$dir/tls.pem" ] || bash "$root/deploy/make-test-cert.sh" "$dir/tls.pem"
+    tls_frontend="frontend parley_tls
+    bind 127.0.0.1:$((base + 50)) ssl crt $dir/tls.pem
+    default_backend parley_nodes"
+  fi
   sed -e "s|@FRONTEND@|127.0.0.1:$base|" "$root/deploy/haproxy.cfg" \
+    | awk -v tls="$tls_frontend" '{ if ($0 == "@TLS_FRONTEND@") print tls; else print }' \
     | awk -v servers="$servers" '{ if ($0 == "@SERVERS@") printf "%s", servers; else print }' \
     > "$dir/haproxy.cfg"
   haproxy -f "$dir/haproxy.cfg" -p "$dir/haproxy.pid" -D 2>> "$dir/haproxy.log"
@@ -69,6 +81,9 @@ start() {
     done
   done
   wait_for_port 127.0.0.1 "$base" 10 || { echo "haproxy did not start" >&2; exit 1; }
+  if [ "$tls" = 1 ]; then
+    wait_for_port 127.0.0.1 $((base + 50)) 10 || { echo "haproxy TLS did not start" >&2; exit 1; }
+  fi
   echo "cluster of $n nodes up: clients connect to 127.0.0.1:$base (logs in $dir/n*/node.log)"
 }
 
@@ -106,5 +121,5 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,16p' "$0" >&2; exit 2 ;;
 esac

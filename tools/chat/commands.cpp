@@ -306,6 +306,8 @@ int run_interactive(context& ctx) {
         unread[m->from].push_back(m->id);
     }
     auto wait = conn.connected() ? 1000ms : std::min(conn.until_next_attempt(), 1000ms);
+    if (conn.has_buffered_input())
+      wait = 0ms;
     pollfd fds[2] = {{0, POLLIN, 0}, {conn.fd(), POLLIN, 0}};
     if (::poll(fds, conn.fd() >= 0 ? 2 : 1, static_cast<int>(wait.count())) < 0
         && errno != EINTR)

@@ -1,6 +1,7 @@
 // parley-chat: a command-line chat client.
 //
-//   parley-chat [--server HOST:PORT] [--home DIR] --user NAME [--json] COMMAND
+//   parley-chat [--server HOST:PORT] [--tls [--ca-file F]] [--home DIR] --user NAME
+//               [--json] COMMAND
 //
 // Commands: register, send TO [TEXT], listen [--count N] [--timeout S] [--read],
 // last-seen USER, outbox, history PEER [--limit N]; with no command, an
@@ -38,6 +39,11 @@ int main(int argc, char** argv) {
   app.add_option("--home", home, "folder of this device's keys")->capture_default_str();
   app.add_option("--user", user, "who you are");
   app.add_flag("--json", json, "one JSON object per line");
+  bool tls = false;
+  std::string ca_file;
+  app.add_flag("--tls", tls, "connect with TLS and verify the server's certificate");
+  app.add_option("--ca-file", ca_file,
+                 "with --tls: trust this CA (or self-signed) certificate file");
   app.add_option("--request-timeout", request_timeout,
                  "seconds to wait for the node's answers")
     ->capture_default_str();
@@ -81,6 +87,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   opts.timeout = std::chrono::milliseconds(static_cast<int64_t>(request_timeout * 1000));
+  opts.tls = tls || !ca_file.empty();
+  opts.ca_file = ca_file;
   if (!valid_user_name(user)) {
     std::cerr << "parley-chat: --user must be 1-32 characters of [a-z0-9._-]\n";
     return 2;

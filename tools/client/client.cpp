@@ -4,6 +4,7 @@
 #include "schema/errors.hpp"
 #include "schema/frame.hpp"
 #include "schema/rules.hpp"
+#include "tools/client/tls.hpp"
 
 #include <capnp/message.h>
 
@@ -54,6 +55,10 @@ connection::connection(options opts) : opts_(std::move(opts)) {
 
 connection::~connection() {
   close();
+}
+
+bool connection::has_buffered_input() const {
+  return tls_ && tls_->pending();
 }
 
 namespace {
@@ -125,6 +130,14 @@ outcome<done> connection::connect() {
   if (fd_ < 0)
     return transport("cannot connect to " + opts_.host + ":" + port + ": "
                      + last_error);
+  if (opts_.tls) {
+    std::string error;
+    tls_ = tls_channel::open(fd_, opts_.host, opts_.ca_file, opts_.timeout, error);
+    if (!tls_) {
+      close();
+      return transport("TLS to " + opts_.host + ":" + port + ": " + error);
+    }
+  }
   reader_ = std::make_unique<frame_reader>(opts_.max_frame);
   queue_.clear();
   heartbeat_every_ = std::chrono::milliseconds{0};
@@ -136,6 +149,7 @@ outcome<done> connection::connect() {
 }
 
 void connection::close() {
+  tls_.reset();
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -149,7 +163,8 @@ outcome<done> connection::write_raw(const std::string& bytes) {
     return transport("not connected");
   size_t off = 0;
   while (off < bytes.size()) {
-    auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    auto n = tls_ ? tls_->write(bytes.data() + off, bytes.size() - off)
+                  : ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -316,7 +331,8 @@ outcome<bool> connection::pump(clock::time_point deadline) {
       wait_ms = static_cast<int>(std::max<int64_t>(1, wait.count()));
     }
     pollfd p{fd_, POLLIN, 0};
-    auto rc = ::poll(&p, 1, wait_ms);
+    // Bytes TLS already decrypted are invisible to poll.
+    auto rc = tls_ && tls_->pending() ? 1 : ::poll(&p, 1, wait_ms);
     if (rc < 0 && errno != EINTR) {
       close();
       return transport(std::string("poll failed: ") + std::strerror(errno));
@@ -327,7 +343,7 @@ outcome<bool> connection::pump(clock::time_point deadline) {
       continue;
     }
     char buf[64 * 1024];
-    auto n = ::recv(fd_, buf, sizeof(buf), 0);
+    auto n = tls_ ? tls_->read(buf, sizeof(buf)) : ::recv(fd_, buf, sizeof(buf), 0);
     if (n == 0) {
       close();
       return transport("the node closed the connection");

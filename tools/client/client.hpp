@@ -28,6 +28,8 @@ class frame_reader;
 
 namespace client {
 
+class tls_channel;
+
 // -- events from the node ---------------------------------------------------------
 
 struct message {
@@ -123,6 +125,8 @@ struct options {
   std::chrono::milliseconds timeout{10000};  // for each waiting call, connect, write
   size_t max_frame = 1024 * 1024;            // the largest frame accepted
   int receive_buffer = 0;                    // SO_RCVBUF if > 0 (tests of slow readers)
+  bool tls = false;         // TLS to the load balancer, verifying its certificate
+  std::string ca_file;      // with tls: trust this CA file instead of the system's
 };
 
 class connection {
@@ -170,6 +174,9 @@ public:
   outcome<done> write_raw(const std::string& bytes);
 
   /// The socket, for poll() in interactive programs.
+  /// Whether input waits that poll() on fd() would not show (TLS buffers).
+  bool has_buffered_input() const;
+
   int fd() const noexcept {
     return fd_;
   }
@@ -232,6 +239,7 @@ private:
 
   options opts_;
   int fd_ = -1;
+  std::unique_ptr<tls_channel> tls_;
   std::unique_ptr<frame_reader> reader_;
   std::deque<incoming> queue_;
   std::chrono::milliseconds heartbeat_every_{0};

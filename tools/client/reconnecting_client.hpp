@@ -112,6 +112,11 @@ public:
     return connected() ? conn_.fd() : -1;
   }
 
+  /// Whether input waits that poll() on fd() would not show (TLS buffers).
+  bool has_buffered_input() const {
+    return connected() && conn_.has_buffered_input();
+  }
+
   /// Until the next connection attempt; zero when connected or due.
   std::chrono::milliseconds until_next_attempt() const;
 
