@@ -69,7 +69,6 @@ start() {
     | awk -v tls="$tls_frontend" '{ if ($0 == "@TLS_FRONTEND@") print tls; else print }' \
     | awk -v servers="$servers" '{ if ($0 == "@SERVERS@") printf "%s", servers; else print }' \
     > "$dir/haproxy.cfg"
-  haproxy -f "$dir/haproxy.cfg" -p "$dir/haproxy.pid" -D 2>> "$dir/haproxy.log"
   for i in $(seq 1 "$n"); do
     wait_for_port 127.0.0.1 $((base + i)) 10 || { echo "node n$i did not start; see $dir/n$i/node.log" >&2; exit 1; }
   done
@@ -80,6 +79,9 @@ start() {
       sleep 0.1
     done
   done
+  # HAProxy last: nodes that are not listening yet would fail its first health
+  # checks and start out of the rotation.
+  haproxy -f "$dir/haproxy.cfg" -p "$dir/haproxy.pid" -D 2>> "$dir/haproxy.log"
   wait_for_port 127.0.0.1 "$base" 10 || { echo "haproxy did not start" >&2; exit 1; }
   if [ "$tls" = 1 ]; then
     wait_for_port 127.0.0.1 $((base + 50)) 10 || { echo "haproxy TLS did not start" >&2; exit 1; }
