@@ -158,6 +158,17 @@ TEST_CASE("e2e session - the initiator sends prekey messages until it hears back
   auto later = open_envelope(send(*c.alice, "later"));
   CHECK_FALSE(later.prekey());
 
+  // Bob may get a later prekey message first (the first one is delayed): he
+  // accepts that one and reads the first from a skipped key.
+  conversation d(false, false);
+  auto d2 = send(*d.alice, "d2");
+  auto d3 = open_envelope(send(*d.alice, "d3"));
+  auto late = session::accept(d.bob_id, d.spk, nullptr, *d3.prekey());
+  REQUIRE(late);
+  CHECK(late->plaintext == "d3");
+  CHECK(late->opened.skipped_keys() == 2);
+  receives(late->opened, d2, "d2");
+
   // A prekey message of another X3DH run is not this session's to decrypt; the
   // client accepts it into a new session instead.
   auto other_first = session::initiate(c.alice_id, make_bundle(c.bob_id, c.spk));

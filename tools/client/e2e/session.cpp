@@ -171,6 +171,9 @@ result<session> decode_session(std::string_view bytes) {
           || !get_optional(in.getSendingChain(), r.sending, make_key)
           || !get_optional(in.getReceivingChain(), r.receiving, make_key))
         return error::malformed;
+      // Skipped keys are filed under DHr: a receiving chain needs one.
+      if (r.receiving && !r.remote)
+        return error::malformed;
       r.ns = in.getSendCount();
       r.nr = in.getReceiveCount();
       r.pn = in.getPreviousCount();
