@@ -1,4 +1,4 @@
-// The Double Ratchet (Signal's specification, revision 4), without header
+// The Double Ratchet (Signal's specification, revision 1, section 3), without header
 // encryption: a DH ratchet on X25519, symmetric-key ratchets with KDF_CK, and
 // per-message keys used once with XChaCha20-Poly1305. The header travels in
 // clear and is authenticated together with the session's AD.
