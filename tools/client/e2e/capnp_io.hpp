@@ -11,7 +11,6 @@
 #include <sodium.h>
 
 #include <cstring>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,23 +22,24 @@ namespace parley::e2e::detail {
 /// not wiped.
 class wiped_builder {
 public:
-  explicit wiped_builder(size_t words) : scratch_(words) {
-    builder_.emplace(kj::arrayPtr(scratch_.data(), scratch_.size()));
+  explicit wiped_builder(size_t words)
+    : scratch_(words), builder_(kj::arrayPtr(scratch_.data(), scratch_.size())) {
+    // nop
   }
   ~wiped_builder() {
-    builder_.reset();
+    // The builder, destroyed after this, only zeroes what it used of scratch_.
     sodium_memzero(scratch_.data(), scratch_.size() * sizeof(capnp::word));
   }
   wiped_builder(const wiped_builder&) = delete;
   wiped_builder& operator=(const wiped_builder&) = delete;
 
   capnp::MessageBuilder& get() {
-    return *builder_;
+    return builder_;
   }
 
   /// The record in Cap'n Proto's flat (unpacked, one-message) format.
   std::string bytes() {
-    auto words = capnp::messageToFlatArray(*builder_);
+    auto words = capnp::messageToFlatArray(builder_);
     auto chars = words.asChars();
     std::string out(chars.begin(), chars.size());
     sodium_memzero(words.begin(), words.size() * sizeof(capnp::word));
@@ -48,7 +48,7 @@ public:
 
 private:
   std::vector<capnp::word> scratch_;  // zero-initialised, as Cap'n Proto requires
-  std::optional<capnp::MallocMessageBuilder> builder_;
+  capnp::MallocMessageBuilder builder_;  // declared after scratch_, which it uses
 };
 
 /// Runs `read` on the root of a flat Cap'n Proto record; malformed if the bytes
