@@ -31,6 +31,26 @@ struct PrekeyBundle {
   }
 }
 
+# The key directory on the home node stores what a user publishes as separate
+# opaque records (wire PublishKeys), and answers a fetch with the registered
+# identity key and one record of each kind (wire Bundle); the client assembles
+# a PrekeyBundle from them.
+
+# A signed prekey as published (PublishKeys.signedPrekey, Bundle.signedPrekey).
+struct PublishedSignedPrekey {
+  version @0 :UInt8;          # 1
+  prekey @1 :PublicPrekey;
+  signedAt @2 :Int64;         # ms since the epoch
+  signature @3 :Data;         # Ed25519 by the identity key, 64 bytes
+}
+
+# A one-time prekey as published (an entry of PublishKeys.oneTimePrekeys,
+# Bundle.oneTimePrekey).
+struct PublishedOneTimePrekey {
+  version @0 :UInt8;          # 1
+  prekey @1 :PublicPrekey;
+}
+
 # -- the envelope: what goes into Send.payload --------------------------------
 
 struct Envelope {

@@ -150,6 +150,8 @@ TEST_CASE("e2e session - the initiator sends prekey messages until it hears back
   CHECK(env.prekey()->x3dh.one_time_prekey_id == std::optional<uint32_t>(10));
   CHECK(env.prekey()->x3dh.signed_prekey_id == 3);
   CHECK(c.bob->belongs_to(*env.prekey()));
+  CHECK(c.bob->base_key() == env.prekey()->x3dh.base_key);
+  CHECK(c.alice->base_key() == env.prekey()->x3dh.base_key);
   receives(*c.bob, third, "third");
   receives(*c.bob, second, "second");
 
@@ -252,6 +254,9 @@ TEST_CASE("e2e session - at most max_skipped_keys are kept, the oldest go first"
     last = send(*c.alice, "two");
   receives(*c.bob, last, "two");
   CHECK(c.bob->skipped_keys() == max_skipped_keys);
+  // Even full, the encoded state is one Cap'n Proto segment: all of it was built
+  // in the encoder's scratch memory, which is wiped (segment count - 1 == 0).
+  CHECK(encode(*c.bob).substr(0, 4) == std::string(4, '\0'));
   receives(*c.alice, send(*c.bob, "turn"), "turn");
   // Chain 3: one more skipped key pushes out chain 1's message 0.
   send(*c.alice, "three 0");

@@ -288,3 +288,55 @@ TEST_CASE("e2e known answer - X3DH and the first message match an independent im
   tampered.x3dh.identity_key = identity_key_pair::generate().ed25519_public();
   CHECK(session::accept(bob, spk, &otk, tampered).failure() == error::decrypt_failed);
 }
+
+TEST_CASE("e2e prekeys - a bundle assembled from the key directory's records") {
+  auto alice = identity_key_pair::generate();
+  responder bob;
+  // What Bob publishes (PublishKeys), and what the directory hands Alice back
+  // (Bundle): his registered identity key and the records unchanged.
+  auto spk_record = encode_published(bob.spk);
+  auto otk_record = encode_published(bob.otks[1]);
+  auto identity = std::string(view(bob.id.ed25519_public()));
+
+  auto published = decode_published_signed_prekey(spk_record);
+  REQUIRE(published);
+  CHECK(published->key.id == bob.spk.id);
+  CHECK(published->key.key == bob.spk.pair.pub);
+  CHECK(published->signed_at == bob.spk.signed_at);
+  CHECK(published->sig == bob.spk.sig);
+  auto otk = decode_published_one_time_prekey(otk_record);
+  REQUIRE(otk);
+  CHECK(otk->id == 101);
+  CHECK(otk->key == bob.otks[1].pair.pub);
+  // Neither record holds a private key.
+  CHECK(spk_record.find(bob.spk.pair.priv.view()) == std::string::npos);
+  CHECK(otk_record.find(bob.otks[1].pair.priv.view()) == std::string::npos);
+
+  for (bool with_otk : {true, false}) {
+    auto bundle = bundle_from_directory(identity, spk_record, with_otk ? otk_record : "");
+    REQUIRE(bundle);
+    CHECK(verify(*bundle));
+    CHECK(bundle->one_time_key.has_value() == with_otk);
+    auto started = session::initiate(alice, *bundle);
+    REQUIRE(started);
+    auto first = decode_envelope(*started->encrypt("via the directory"));
+    REQUIRE(first);
+    auto accepted = session::accept(bob.id, bob.spk, with_otk ? &bob.otks[1] : nullptr,
+                                    *first->prekey());
+    REQUIRE(accepted);
+    CHECK(accepted->plaintext == "via the directory");
+  }
+
+  // A directory that swaps the identity key is caught by the signature.
+  auto swapped = bundle_from_directory(
+    std::string(view(identity_key_pair::generate().ed25519_public())), spk_record, "");
+  REQUIRE(swapped);
+  CHECK(session::initiate(alice, *swapped).failure() == error::bad_signature);
+
+  CHECK(bundle_from_directory("short", spk_record, "").failure() == error::malformed);
+  CHECK(bundle_from_directory(identity, "", "").failure() == error::malformed);
+  CHECK(bundle_from_directory(identity, spk_record, "garbage!").failure()
+        == error::malformed);
+  CHECK(decode_published_one_time_prekey(std::string(16, '\x7f')).failure()
+        == error::malformed);
+}

@@ -17,6 +17,13 @@
 
 namespace parley::e2e::detail {
 
+/// A record without secrets in Cap'n Proto's flat (unpacked, one-message) format.
+inline std::string to_bytes(capnp::MessageBuilder& message) {
+  auto words = capnp::messageToFlatArray(message);
+  auto chars = words.asChars();
+  return std::string(chars.begin(), chars.size());
+}
+
 /// A message builder whose memory is zeroed when it dies. `words` should cover
 /// the whole record: segments beyond the first are malloc'ed by Cap'n Proto and
 /// not wiped.

@@ -43,9 +43,7 @@ std::string encode(const envelope& x) {
   } else {
     set_message(root.initMessage(), x.message());
   }
-  auto words = capnp::messageToFlatArray(message);
-  auto chars = words.asChars();
-  return std::string(chars.begin(), chars.size());
+  return detail::to_bytes(message);
 }
 
 result<envelope> decode_envelope(std::string_view bytes) {

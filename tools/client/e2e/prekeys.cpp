@@ -91,9 +91,7 @@ std::string encode(const prekey_bundle& x) {
     set_prekey(root.getOneTimePrekey().initPrekey(), *x.one_time_key);
   else
     root.getOneTimePrekey().setNone();
-  auto words = capnp::messageToFlatArray(message);
-  auto chars = words.asChars();
-  return std::string(chars.begin(), chars.size());
+  return detail::to_bytes(message);
 }
 
 result<prekey_bundle> decode_bundle(std::string_view bytes) {
@@ -122,6 +120,79 @@ result<prekey_bundle> decode_bundle(std::string_view bytes) {
       }
       return b;
     });
+}
+
+// -- published records -----------------------------------------------------------
+
+std::string encode_published(const signed_prekey& x) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::PublishedSignedPrekey>();
+  root.setVersion(record_version);
+  set_prekey(root.initPrekey(), x.public_part());
+  root.setSignedAt(x.signed_at);
+  root.setSignature(as_data(view(x.sig)));
+  return detail::to_bytes(message);
+}
+
+result<published_signed_prekey> decode_published_signed_prekey(std::string_view bytes) {
+  return detail::read_record<schema::PublishedSignedPrekey>(
+    bytes,
+    [](schema::PublishedSignedPrekey::Reader r) -> result<published_signed_prekey> {
+      if (r.getVersion() != record_version)
+        return error::unsupported_version;
+      auto sig = to_signature(parley::view(r.getSignature()));
+      if (!sig || !r.hasPrekey())
+        return error::malformed;
+      auto key = get_prekey(r.getPrekey());
+      if (!key)
+        return error::malformed;
+      return published_signed_prekey{*key, r.getSignedAt(), *sig};
+    });
+}
+
+std::string encode_published(const one_time_prekey& x) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::PublishedOneTimePrekey>();
+  root.setVersion(record_version);
+  set_prekey(root.initPrekey(), x.public_part());
+  return detail::to_bytes(message);
+}
+
+result<public_prekey> decode_published_one_time_prekey(std::string_view bytes) {
+  return detail::read_record<schema::PublishedOneTimePrekey>(
+    bytes, [](schema::PublishedOneTimePrekey::Reader r) -> result<public_prekey> {
+      if (r.getVersion() != record_version)
+        return error::unsupported_version;
+      if (!r.hasPrekey())
+        return error::malformed;
+      auto key = get_prekey(r.getPrekey());
+      if (!key)
+        return error::malformed;
+      return *key;
+    });
+}
+
+result<prekey_bundle> bundle_from_directory(std::string_view identity_key,
+                                            std::string_view signed_prekey,
+                                            std::string_view one_time_prekey) {
+  auto identity = to_public_key(identity_key);
+  if (!identity)
+    return error::malformed;
+  auto spk = decode_published_signed_prekey(signed_prekey);
+  if (!spk)
+    return spk.failure();
+  prekey_bundle b;
+  b.identity_key = *identity;
+  b.signed_key = spk->key;
+  b.signed_at = spk->signed_at;
+  b.sig = spk->sig;
+  if (!one_time_prekey.empty()) {
+    auto otk = decode_published_one_time_prekey(one_time_prekey);
+    if (!otk)
+      return otk.failure();
+    b.one_time_key = *otk;
+  }
+  return b;
 }
 
 // -- device-local prekey secrets -------------------------------------------------

@@ -76,6 +76,35 @@ bool verify(const prekey_bundle& bundle);
 std::string encode(const prekey_bundle& x);
 result<prekey_bundle> decode_bundle(std::string_view bytes);
 
+// -- what is published to the key directory ----------------------------------------
+//
+// The directory keeps the signed prekey and each one-time prekey as separate
+// opaque records, and answers a fetch with the registered identity key and one
+// record of each kind; bundle_from_directory puts them together.
+
+/// A signed prekey as others see it.
+struct published_signed_prekey {
+  public_prekey key;
+  int64_t signed_at = 0;
+  signature sig{};
+};
+
+/// The record to publish for `x` (PublishKeys.signedPrekey).
+std::string encode_published(const signed_prekey& x);
+result<published_signed_prekey> decode_published_signed_prekey(std::string_view bytes);
+
+/// The record to publish for `x` (an entry of PublishKeys.oneTimePrekeys).
+std::string encode_published(const one_time_prekey& x);
+result<public_prekey> decode_published_one_time_prekey(std::string_view bytes);
+
+/// The bundle made of a directory's answer: the user's registered Ed25519
+/// identity key and the records as published; `one_time_prekey` is empty when
+/// the supply ran out. The signature is not checked here (session::initiate
+/// does that); malformed if a record is not one.
+result<prekey_bundle> bundle_from_directory(std::string_view identity_key,
+                                            std::string_view signed_prekey,
+                                            std::string_view one_time_prekey);
+
 /// Device-local records; the bytes hold the private key.
 std::string encode(const signed_prekey& x);
 result<signed_prekey> decode_signed_prekey(std::string_view bytes);

@@ -2,7 +2,10 @@
 // every message, and the envelope around each one. This is what the client
 // library calls; x3dh.hpp and ratchet.hpp are the pieces underneath.
 //
-// Alice (initiator):  session::initiate(me, bundle) -> encrypt(...) -> payload
+// Bob, beforehand:    signed_prekey::generate, one_time_prekey::generate; publish
+//   encode_published(...) of each, keep encode(...) of each on the device.
+// Alice (initiator):  bundle_from_directory(the directory's answer) ->
+//   session::initiate(me, bundle) -> encrypt(...) -> payload
 //   Until Alice decrypts a reply, each envelope she sends is a prekey message,
 //   so Bob can set the session up from whichever of them reaches him first.
 // Bob (responder):    decode_envelope(payload) -> a prekey message ->
@@ -69,6 +72,11 @@ public:
   }
   bool initiator() const noexcept {
     return initiator_;
+  }
+  /// EK_A of the X3DH run that made the session: a responder that remembers the
+  /// base keys it accepted can refuse a replayed initial message.
+  const public_key& base_key() const noexcept {
+    return base_key_;
   }
   /// Whether this side (the initiator) still sends prekey messages.
   bool awaiting_reply() const noexcept {
