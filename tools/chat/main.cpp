@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
   listen->add_option("--count", count, "exit after this many messages");
   listen->add_option("--timeout", timeout, "exit after this many seconds");
   listen->add_flag("--read", read, "mark messages read as well as delivered");
+  auto safety = app.add_subcommand("safety-number",
+                                   "the safety number to compare with PEER's");
+  std::string safety_peer;
+  safety->add_option("peer", safety_peer, "the contact")->required();
   auto seen = app.add_subcommand("last-seen", "whether USER is online, or since when not");
   std::string seen_user;
   seen->add_option("user", seen_user, "whose presence")->required();
@@ -109,6 +113,8 @@ int main(int argc, char** argv) {
     return chat::run_history(ctx, history_peer, history_limit);
   if (*listen)
     return chat::run_listen(ctx, count, timeout, read);
+  if (*safety)
+    return chat::run_safety_number(ctx, safety_peer);
   if (*seen)
     return chat::run_last_seen(ctx, seen_user);
   return chat::run_interactive(ctx);

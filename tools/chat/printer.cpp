@@ -174,6 +174,23 @@ void printer::history(const client::stored_message& m, const std::string& self) 
   }
 }
 
+void printer::warning(const std::string& code, const std::string& peer,
+                      const std::string& text) {
+  if (json_)
+    emit("{\"type\":\"warning\",\"code\":" + json_string(code) + ",\"peer\":"
+         + json_string(peer) + ",\"message\":" + json_string(text) + "}");
+  else
+    emit("warning: " + text);
+}
+
+void printer::safety_number(const std::string& peer, const std::string& digits) {
+  if (json_)
+    emit("{\"type\":\"safetyNumber\",\"peer\":" + json_string(peer)
+         + ",\"digits\":" + json_string(digits) + "}");
+  else
+    emit("safety number with " + peer + ": " + digits);
+}
+
 void printer::info(const std::string& text) {
   if (json_)
     emit("{\"type\":\"info\",\"message\":" + json_string(text) + "}");

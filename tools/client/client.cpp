@@ -301,6 +301,22 @@ outcome<bool> connection::pump(clock::time_point deadline) {
             ++pongs_received_;
             queue_.emplace_back(pong{});
             break;
+          case wire::ServerFrame::KEYS_PUBLISHED:
+            queue_.emplace_back(keys_published_frame{
+              {f.getKeysPublished().getOneTimePrekeys(),
+               f.getKeysPublished().getHasSignedPrekey()}});
+            break;
+          case wire::ServerFrame::PREKEYS_LOW:
+            queue_.emplace_back(prekeys_low{f.getPrekeysLow().getOneTimePrekeys()});
+            break;
+          case wire::ServerFrame::BUNDLE: {
+            auto b = f.getBundle();
+            queue_.emplace_back(bundle_info{to_string(b.getUser()),
+                                            to_string(b.getIdentityKey()),
+                                            to_string(b.getSignedPrekey()),
+                                            to_string(b.getOneTimePrekey())});
+            break;
+          }
           default:
             break;  // a newer node's frame: skip it
         }
@@ -402,6 +418,8 @@ outcome<std::optional<event>> connection::next_event(std::chrono::milliseconds w
         return std::optional<event>{std::move(*p)};
       if (auto e = std::get_if<server_error>(&x))
         return std::optional<event>{std::move(*e)};
+      if (auto low = std::get_if<prekeys_low>(&x))
+        return std::optional<event>{*low};
       // pongs and late control frames carry nothing for the caller
     }
     if (fd_ < 0)
@@ -504,6 +522,51 @@ outcome<presence> connection::last_seen(const std::string& user) {
   if (auto err = std::get_if<server_error>(&*answer))
     return from_server(*err);
   return std::get<presence>(*answer);
+}
+
+} // namespace parley::client
+
+namespace parley::client {
+
+outcome<keys_published> connection::publish_keys(const std::string& signed_prekey,
+                                           const std::vector<std::string>& one_time) {
+  auto sent = write_frame([&](wire::ClientFrame::Builder f) {
+    auto p = f.initPublishKeys();
+    p.setSignedPrekey(as_data(signed_prekey));
+    auto list = p.initOneTimePrekeys(static_cast<unsigned>(one_time.size()));
+    for (unsigned i = 0; i < one_time.size(); ++i)
+      list.set(i, as_data(one_time[i]));
+  });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([](const incoming& x) {
+    return std::holds_alternative<keys_published_frame>(x)
+           || (std::holds_alternative<server_error>(x)
+               && std::get<server_error>(x).refers_to.empty());
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<keys_published_frame>(*answer).info;
+}
+
+outcome<bundle_info> connection::fetch_bundle(const std::string& user) {
+  auto sent = write_frame(
+    [&](wire::ClientFrame::Builder f) { f.initFetchBundle().setUser(user); });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([&](const incoming& x) {
+    if (auto b = std::get_if<bundle_info>(&x))
+      return b->user == user;
+    return std::holds_alternative<server_error>(x)
+           && std::get<server_error>(x).refers_to.empty();
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<bundle_info>(std::move(*answer));
 }
 
 } // namespace parley::client

@@ -61,7 +61,26 @@ struct server_error {
   uint32_t retry_after_ms = 0;
 };
 
-using event = std::variant<message, receipt, presence, server_error>;
+/// The node asks this user to publish more one-time prekeys.
+struct prekeys_low {
+  uint32_t remaining = 0;
+};
+
+using event = std::variant<message, receipt, presence, server_error, prekeys_low>;
+
+/// What the node holds of this user's prekeys.
+struct keys_published {
+  uint32_t remaining = 0;
+  bool has_signed_prekey = false;
+};
+
+/// Another user's keys for starting an end-to-end session (opaque records).
+struct bundle_info {
+  std::string user;
+  std::string identity_key;
+  std::string signed_prekey;
+  std::string one_time_prekey;  // empty when that user's supply ran out
+};
 
 // -- outcomes ---------------------------------------------------------------------
 
@@ -151,6 +170,12 @@ public:
   outcome<receipt> send(const std::string& to, const std::string& id,
                         const std::string& payload);
   outcome<presence> last_seen(const std::string& user);
+  /// Publishes this user's signed prekey (empty: keep it) and more one-time
+  /// prekeys (both empty: only ask); answers what the node now holds.
+  outcome<keys_published> publish_keys(const std::string& signed_prekey,
+                                       const std::vector<std::string>& one_time_prekeys);
+  /// Another user's bundle; consumes one of its one-time prekeys on the node.
+  outcome<bundle_info> fetch_bundle(const std::string& user);
 
   // -- requests without an answer ------------------------------------------------
 
@@ -218,9 +243,13 @@ private:
     std::string user;
   };
   struct pong {};
+  struct keys_published_frame {
+    keys_published info;
+  };
   /// Anything a node sends, decoded.
   using incoming = std::variant<message, receipt, presence, server_error, challenge,
-                                welcome_info, registered, pong>;
+                                welcome_info, registered, pong, prekeys_low,
+                                keys_published_frame, bundle_info>;
 
   template <class F>
   outcome<done> write_frame(F fill);
