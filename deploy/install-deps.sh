@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev sqlite3           # client outbox
   libcli11-dev                     # command lines
   libedit-dev                      # parley-shell line editing
+  libssl-dev openssl               # TLS from clients to the load balancer
   libboost-dev                     # Boost.Beast for parley-media
   curl                             # media tests: a real HTTP client against parley-media
   haproxy                          # load balancer in front of a cluster

@@ -2,13 +2,15 @@
 # Starts or stops a local parley cluster on loopback: N nodes that know each
 # other, plus HAProxy in front of them; with --media M, M media servers too.
 #
-#   deploy/local-cluster.sh start [N] [--media M] [--base-port P] [--dir D]
+#   deploy/local-cluster.sh start [N] [--media M] [--base-port P] [--dir D] [--tls]
 #   deploy/local-cluster.sh stop [--dir D]
 #   deploy/local-cluster.sh status [--dir D]
 #
 # Clients connect to 127.0.0.1:P (HAProxy, default 7000). Node i (1..N) takes
 # clients on P+i and peers on P+100+i; its data and log are in D/n<i> (default
-# ./cluster). The cluster secret is generated once into D/cookie.
+# ./cluster). The cluster secret is generated once into D/cookie. With --tls,
+# HAProxy also terminates TLS on P+50 with a self-signed certificate made once
+# into D/tls.pem (clients: parley-chat --server 127.0.0.1:P+50 --ca-file D/tls.pem).
 # Media server j (1..M) listens on P+200+j with its blobs and log in D/m<j>;
 # HAProxy hashes media URIs over them on 127.0.0.1:P+200, which the nodes
 # name to clients; nodes and media servers share the key D/media.key.
@@ -21,9 +23,11 @@ if [[ "${1:-}" =~ ^[0-9]+$ ]]; then n="$1"; shift; fi
 media=0
 base=7000
 dir="$PWD/cluster"
+tls=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --media) media="$2"; shift 2 ;;
+    --tls) tls=1; shift ;;
     --base-port) base="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
@@ -72,7 +76,15 @@ start() {
       --cluster.secret-file="$dir/cookie" "${media_args[@]}" >> "$dir/n$i/node.log" 2>&1 &
     echo $! > "$dir/n$i/pid"
   done
+  local tls_frontend=""
+  if [ "$tls" = 1 ]; then
+    [ -s "$dir/tls.pem" ] || bash "$root/deploy/make-test-cert.sh" "$dir/tls.pem"
+    tls_frontend="frontend parley_tls
+    bind 127.0.0.1:$((base + 50)) ssl crt $dir/tls.pem
+    default_backend parley_nodes"
+  fi
   sed -e "s|@FRONTEND@|127.0.0.1:$base|" "$root/deploy/haproxy.cfg" \
+    | awk -v tls="$tls_frontend" '{ if ($0 == "@TLS_FRONTEND@") print tls; else print }' \
     | awk -v servers="$servers" '{ if ($0 == "@SERVERS@") printf "%s", servers; else print }' \
     > "$dir/haproxy.cfg"
   if [ "$media" -gt 0 ]; then
@@ -80,7 +92,6 @@ start() {
       | awk -v servers="$media_servers" '{ if ($0 == "@MEDIA_SERVERS@") printf "%s", servers; else print }' \
       >> "$dir/haproxy.cfg"
   fi
-  haproxy -f "$dir/haproxy.cfg" -p "$dir/haproxy.pid" -D 2>> "$dir/haproxy.log"
   for i in $(seq 1 "$n"); do
     wait_for_port 127.0.0.1 $((base + i)) 10 || { echo "node n$i did not start; see $dir/n$i/node.log" >&2; exit 1; }
   done
@@ -94,7 +105,13 @@ start() {
   for j in $(seq 1 "$media"); do
     wait_for_port 127.0.0.1 $((base + 200 + j)) 10 || { echo "media server m$j did not start; see $dir/m$j/media.log" >&2; exit 1; }
   done
+  # HAProxy last: servers that are not listening yet would fail its first health
+  # checks and start out of the rotation.
+  haproxy -f "$dir/haproxy.cfg" -p "$dir/haproxy.pid" -D 2>> "$dir/haproxy.log"
   wait_for_port 127.0.0.1 "$base" 10 || { echo "haproxy did not start" >&2; exit 1; }
+  if [ "$tls" = 1 ]; then
+    wait_for_port 127.0.0.1 $((base + 50)) 10 || { echo "haproxy TLS did not start" >&2; exit 1; }
+  fi
   echo "cluster of $n nodes up: clients connect to 127.0.0.1:$base (logs in $dir/n*/node.log)"
   if [ "$media" -gt 0 ]; then
     wait_for_port 127.0.0.1 $((base + 200)) 10 || { echo "haproxy's media frontend did not start" >&2; exit 1; }

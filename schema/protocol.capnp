@@ -88,7 +88,8 @@ struct Watch {
 # clients define (schema/e2e.capnp), signed where it must be by the identity key.
 
 # Publishes this user's signed prekey (replacing the old one, if given) and adds
-# one-time prekeys to the supply others consume. Answered by KeysPublished.
+# one-time prekeys to the supply others consume. Answered by KeysPublished; an
+# empty PublishKeys just asks what the node holds.
 struct PublishKeys {
   signedPrekey @0 :Data;            # empty: keep the current one
   oneTimePrekeys @1 :List(Data);
@@ -153,6 +154,7 @@ struct MediaToken {
 # fetch drops it under the threshold): publish more.
 struct KeysPublished {
   oneTimePrekeys @0 :UInt32;
+  hasSignedPrekey @1 :Bool;   # false: publish the signed prekey (again)
 }
 
 struct Bundle {

@@ -115,9 +115,11 @@ void pong(buffer& out) {
   write_frame(out, [](wire::ServerFrame::Builder f) { f.setPong(); });
 }
 
-void prekeys(buffer& out, uint32_t remaining, bool low) {
+void prekeys(buffer& out, uint32_t remaining, bool low, bool has_signed_prekey) {
   write_frame(out, [&](wire::ServerFrame::Builder f) {
-    (low ? f.initPrekeysLow() : f.initKeysPublished()).setOneTimePrekeys(remaining);
+    auto x = low ? f.initPrekeysLow() : f.initKeysPublished();
+    x.setOneTimePrekeys(remaining);
+    x.setHasSignedPrekey(has_signed_prekey);
   });
 }
 

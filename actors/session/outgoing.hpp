@@ -32,7 +32,7 @@ void error(buffer& out, wire::ErrorCode code, std::string_view message,
 void pong(buffer& out);
 
 /// KeysPublished, or PrekeysLow when `low`.
-void prekeys(buffer& out, uint32_t remaining, bool low);
+void prekeys(buffer& out, uint32_t remaining, bool low, bool has_signed_prekey);
 
 void bundle(buffer& out, const prekey_bundle& b);
 

@@ -64,7 +64,7 @@ public:
         flush();
       },
       [this](prekeys_low_atom, uint32_t remaining) {
-        outgoing::prekeys(out(), remaining, true);
+        outgoing::prekeys(out(), remaining, true, true);
         flush();
       },
       [this](presence_atom, const presence_info& info) {
@@ -386,8 +386,8 @@ private:
                    publish_keys_atom::value, user_, std::move(r.signed_prekey),
                    std::move(r.one_time_prekeys))
       .then(
-        [this](uint32_t remaining) {
-          outgoing::prekeys(out(), remaining, false);
+        [this](uint32_t remaining, bool has_signed) {
+          outgoing::prekeys(out(), remaining, false, has_signed);
           flush();
         },
         [this](const caf::error& err) { request_failed(err, {}); });

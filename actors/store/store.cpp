@@ -176,7 +176,7 @@ private:
 
   // -- key directory ----------------------------------------------------------------
 
-  caf::result<uint32_t> on_publish_keys(const std::string& user,
+  caf::result<uint32_t, bool> on_publish_keys(const std::string& user,
                                         const std::string& signed_prekey,
                                         const std::vector<std::string>& one_time) {
     auto& supply = prekeys(user);
@@ -187,10 +187,14 @@ private:
     for (auto& key : one_time)
       batch_.Put(keys::one_time_prekey(user, supply.next_seq++), key);
     supply.count += one_time.size();
+    std::string ignored;
+    bool has_signed = !signed_prekey.empty()
+                      || db_->get(keys::signed_prekey(user), &ignored).ok();
     count_replies_.emplace_back(self_->make_response_promise(),
-                                static_cast<uint32_t>(supply.count));
+                                std::make_pair(static_cast<uint32_t>(supply.count),
+                                               has_signed));
     schedule_flush();
-    return caf::delegated<uint32_t>();
+    return caf::delegated<uint32_t, bool>();
   }
 
   /// Hands out a bundle, consuming the oldest one-time prekey; answered once the
@@ -531,7 +535,7 @@ private:
       rp.deliver(time);
     append_replies_.clear();
     for (auto& [rp, count] : count_replies_)
-      rp.deliver(count);
+      rp.deliver(count.first, count.second);
     count_replies_.clear();
     for (auto& [rp, bundle] : bundle_replies_)
       rp.deliver(std::move(bundle));
@@ -643,7 +647,7 @@ private:
   bool flush_scheduled_ = false;
   std::vector<caf::response_promise> ok_replies_;
   std::vector<std::pair<caf::response_promise, int64_t>> append_replies_;
-  std::vector<std::pair<caf::response_promise, uint32_t>> count_replies_;
+  std::vector<std::pair<caf::response_promise, std::pair<uint32_t, bool>>> count_replies_;
   std::vector<std::pair<caf::response_promise, prekey_bundle>> bundle_replies_;
   std::unordered_set<std::string> staged_consumed_;  // prekeys handed out
   std::unordered_map<std::string, uint64_t> low_prekeys_;  // owners to tell

@@ -26,7 +26,8 @@
 //   (last_seen_atom, user)                     -> int64 ms (0: never) | unknownUser
 //   (inbox_depth_atom, user)                   -> uint64 items waiting
 //   (publish_keys_atom, user, signed_prekey, one_time_prekeys)
-//                                              -> uint32 one-time prekeys left
+//                                              -> (uint32 one-time prekeys left,
+//                                                  bool has a signed prekey)
 //                                                 | limitExceeded (parley.max-prekeys)
 //   (fetch_bundle_atom, user)                  -> prekey_bundle, consuming one
 //                                                 one-time prekey | noPrekeys

@@ -224,6 +224,10 @@ bool tcp_proxy::forward(int from, int to, std::string& pending) {
   if (n < 0)
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
   pending.append(buf, static_cast<size_t>(n));
+  if (recording_) {
+    std::lock_guard<std::mutex> guard{recorded_mtx_};
+    recorded_.append(buf, static_cast<size_t>(n));
+  }
   return flush(to, pending);
 }
 

@@ -57,6 +57,18 @@ public:
   /// Lets every stalled connection go on now.
   void resume_all();
 
+  /// Keeps a copy of every byte forwarded either way (call before start): for
+  /// tests that check what crosses the wire.
+  void record() {
+    recording_ = true;
+  }
+
+  /// What was forwarded so far, both directions mixed.
+  std::string recorded() const {
+    std::lock_guard<std::mutex> guard{recorded_mtx_};
+    return recorded_;
+  }
+
   // -- what happened (for the report) --------------------------------------------
 
   uint64_t accepted() const noexcept {
@@ -115,6 +127,9 @@ private:
   std::atomic<uint64_t> cuts_{0};
   std::atomic<uint64_t> stalls_{0};
   std::atomic<uint64_t> refused_{0};
+  bool recording_ = false;
+  mutable std::mutex recorded_mtx_;
+  std::string recorded_;
 };
 
 } // namespace parley::chaos

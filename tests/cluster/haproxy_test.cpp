@@ -131,3 +131,46 @@ TEST_CASE("local-cluster.sh starts nodes behind HAProxy that route around a dead
   for (int i = 0; i < 4; ++i)
     CHECK(try_login(base, i % 2 ? bob : carol));
 }
+
+TEST_CASE("clients reach the cluster over TLS at HAProxy and check its certificate") {
+  temp_dir dir;
+  auto base = free_base();
+  std::string script = std::string(PARLEY_SOURCE_DIR) + "/deploy/local-cluster.sh";
+  std::string env = std::string("PARLEY_NODE=") + PARLEY_NODE_BIN + " ";
+  auto where = " --base-port " + std::to_string(base) + " --dir " + dir.path() + "/c";
+  REQUIRE(run(env + script + " start 1" + where + " --tls > " + dir.path()
+              + "/start.log 2>&1")
+          == 0);
+  struct stopper {
+    std::string cmd;
+    ~stopper() {
+      run(cmd);
+    }
+  } stop{env + script + " stop" + where + " > /dev/null 2>&1"};
+  client::options opts;
+  opts.port = static_cast<uint16_t>(base + 50);
+  opts.timeout = 10s;
+  opts.tls = true;
+  opts.ca_file = dir.path() + "/c/tls.pem";
+  test_user alice{"alice", identity::generate()};
+  {
+    client::connection conn(opts);
+    auto ok = conn.connect();
+    INFO(why(ok));
+    REQUIRE(ok);
+    REQUIRE(conn.register_user("alice", alice.id));
+    REQUIRE(conn.login("alice", alice.id));
+    auto seen = conn.last_seen("alice");
+    REQUIRE(seen);
+    CHECK(seen->online);
+  }
+  // A certificate the client does not trust: refused before any frame.
+  REQUIRE(run(std::string(PARLEY_SOURCE_DIR) + "/deploy/make-test-cert.sh " + dir.path()
+              + "/other.pem")
+          == 0);
+  opts.ca_file = dir.path() + "/other.pem";
+  client::connection conn(opts);
+  auto refused = conn.connect();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("certificate") != std::string::npos);
+}

@@ -51,6 +51,25 @@ std::unique_ptr<client::device_store> open_store(context& ctx) {
   return std::move(*store);
 }
 
+/// The device's end-to-end layer; prints why not.
+std::unique_ptr<client::e2e_codec> open_codec(context& ctx, client::device_store& store,
+                                              const identity& id) {
+  auto codec = client::e2e_codec::make(store, id, ctx.user);
+  if (!codec) {
+    ctx.out.print(codec.error());
+    return nullptr;
+  }
+  return std::move(*codec);
+}
+
+/// Says so when a contact's identity key changed (compare safety numbers).
+void warn_key_changes(context& ctx, client::e2e_codec& codec) {
+  for (auto& peer : codec.key_changes())
+    ctx.out.warning("identityChanged", peer,
+                    peer + "'s identity key changed: compare safety numbers "
+                           "(parley-chat safety-number " + peer + ")");
+}
+
 /// Connects and logs in as ctx.user; prints why not and returns false on failure.
 bool open_session(context& ctx, client::connection& conn) {
   auto id = load_identity(ctx);
@@ -92,6 +111,20 @@ int run_register(context& ctx) {
   }
   ctx.out.info("registered " + ctx.user + " (key in " + ctx.keys.key_path(ctx.user)
                + ")");
+  // Publish prekeys now, so that others can write before this device logs in.
+  auto store = open_store(ctx);
+  if (!store)
+    return exit_failed;
+  auto codec = open_codec(ctx, *store, *id);
+  if (!codec)
+    return exit_failed;
+  auto welcome = conn.login(ctx.user, *id);
+  auto published = welcome ? codec->on_login(conn) : client::outcome<client::done>{welcome.error()};
+  if (!published) {
+    ctx.out.print(published.error());
+    return exit_failed;
+  }
+  conn.logout();
   return exit_done;
 }
 
@@ -126,8 +159,12 @@ int run_send(context& ctx, const std::string& to,
 
 int send_outbox(context& ctx, client::device_store& store, const identity& id) {
   // Incoming messages and receipts stay on the node for 'listen'.
+  auto codec = open_codec(ctx, store, id);
+  if (!codec)
+    return exit_failed;
   client::reconnect_options opts;
   opts.receive = false;
+  opts.codec = codec.get();
   client::reconnecting_client conn(store, ctx.server, ctx.user, id, opts);
   auto deadline = clock::now() + ctx.server.timeout;
   bool ever_up = false;
@@ -146,6 +183,7 @@ int send_outbox(context& ctx, client::device_store& store, const identity& id) {
       ctx.out.print(updates.error());
       return exit_failed;
     }
+    warn_key_changes(ctx, *codec);
     bool give_up = false;
     for (auto& u : *updates) {
       if (std::holds_alternative<client::link_up>(u)) {
@@ -189,7 +227,12 @@ int run_listen(context& ctx, std::optional<size_t> count,
   auto store = open_store(ctx);
   if (!store)
     return exit_failed;
-  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id);
+  auto codec = open_codec(ctx, *store, *id);
+  if (!codec)
+    return exit_failed;
+  client::reconnect_options opts;
+  opts.codec = codec.get();
+  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id, opts);
   auto deadline = clock::time_point::max();
   if (timeout_seconds)
     deadline = clock::now()
@@ -202,6 +245,7 @@ int run_listen(context& ctx, std::optional<size_t> count,
       ctx.out.print(updates.error());
       return exit_failed;
     }
+    warn_key_changes(ctx, *codec);
     std::vector<std::pair<std::string, std::vector<std::string>>> seen;
     for (auto& u : *updates) {
       std::visit([&](const auto& x) { ctx.out.print(x); }, u);
@@ -221,6 +265,25 @@ int run_listen(context& ctx, std::optional<size_t> count,
   }
   // Logging out (the destructor) lets the node's session take the last
   // acknowledgements in order; unconfirmed read ones go again next time.
+  return exit_done;
+}
+
+int run_safety_number(context& ctx, const std::string& peer) {
+  auto id = load_identity(ctx);
+  if (!id)
+    return exit_failed;
+  auto store = open_store(ctx);
+  if (!store)
+    return exit_failed;
+  auto codec = open_codec(ctx, *store, *id);
+  if (!codec)
+    return exit_failed;
+  auto number = codec->safety_number(peer);
+  if (!number) {
+    ctx.out.print(number.error());
+    return exit_failed;
+  }
+  ctx.out.safety_number(peer, *number);
   return exit_done;
 }
 
@@ -277,7 +340,12 @@ int run_interactive(context& ctx) {
   auto store = open_store(ctx);
   if (!store)
     return exit_failed;
-  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id);
+  auto codec = open_codec(ctx, *store, *id);
+  if (!codec)
+    return exit_failed;
+  client::reconnect_options opts;
+  opts.codec = codec.get();
+  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id, opts);
   ctx.out.info(ctx.user + " here; /help lists the commands");
   std::string peer;  // where plain lines go
   std::map<std::string, std::vector<std::string>> unread;  // peer -> message ids
@@ -304,12 +372,15 @@ int run_interactive(context& ctx) {
       ctx.out.print(updates.error());
       return exit_failed;
     }
+    warn_key_changes(ctx, *codec);
     for (auto& u : *updates) {
       std::visit([&](const auto& x) { ctx.out.print(x); }, u);
       if (auto m = std::get_if<client::message>(&u))
         unread[m->from].push_back(m->id);
     }
     auto wait = conn.connected() ? 1000ms : std::min(conn.until_next_attempt(), 1000ms);
+    if (conn.has_buffered_input())
+      wait = 0ms;
     pollfd fds[2] = {{0, POLLIN, 0}, {conn.fd(), POLLIN, 0}};
     if (::poll(fds, conn.fd() >= 0 ? 2 : 1, static_cast<int>(wait.count())) < 0
         && errno != EINTR)

@@ -76,6 +76,10 @@ int run_listen(context& ctx, std::optional<size_t> count,
 
 int run_last_seen(context& ctx, const std::string& user);
 
+/// The safety number with `peer`: compare it with theirs, read aloud or side by
+/// side; if both show the same, nobody sits between you.
+int run_safety_number(context& ctx, const std::string& peer);
+
 /// Lists the messages waiting in the outbox, oldest first.
 int run_outbox(context& ctx);
 

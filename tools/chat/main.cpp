@@ -1,6 +1,7 @@
 // parley-chat: a command-line chat client.
 //
-//   parley-chat [--server HOST:PORT] [--home DIR] --user NAME [--json] COMMAND
+//   parley-chat [--server HOST:PORT] [--tls [--ca-file F]] [--home DIR] --user NAME
+//               [--json] COMMAND
 //
 // Commands: register, send TO [TEXT], listen [--count N] [--timeout S] [--read],
 // last-seen USER, outbox, history PEER [--limit N], send-file TO PATH, fetch ID
@@ -41,6 +42,11 @@ int main(int argc, char** argv) {
   std::string media_url;
   app.add_option("--media", media_url,
                  "media service URL (http://HOST:PORT); default: the one the node names");
+  bool tls = false;
+  std::string ca_file;
+  app.add_flag("--tls", tls, "connect with TLS and verify the server's certificate");
+  app.add_option("--ca-file", ca_file,
+                 "with --tls: trust this CA (or self-signed) certificate file");
   app.add_option("--request-timeout", request_timeout,
                  "seconds to wait for the node's answers")
     ->capture_default_str();
@@ -60,6 +66,10 @@ int main(int argc, char** argv) {
   listen->add_option("--count", count, "exit after this many messages");
   listen->add_option("--timeout", timeout, "exit after this many seconds");
   listen->add_flag("--read", read, "mark messages read as well as delivered");
+  auto safety = app.add_subcommand("safety-number",
+                                   "the safety number to compare with PEER's");
+  std::string safety_peer;
+  safety->add_option("peer", safety_peer, "the contact")->required();
   auto seen = app.add_subcommand("last-seen", "whether USER is online, or since when not");
   std::string seen_user;
   seen->add_option("user", seen_user, "whose presence")->required();
@@ -95,6 +105,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   opts.timeout = std::chrono::milliseconds(static_cast<int64_t>(request_timeout * 1000));
+  opts.tls = tls || !ca_file.empty();
+  opts.ca_file = ca_file;
   if (!valid_user_name(user)) {
     std::cerr << "parley-chat: --user must be 1-32 characters of [a-z0-9._-]\n";
     return 2;
@@ -124,6 +136,8 @@ int main(int argc, char** argv) {
     return chat::run_history(ctx, history_peer, history_limit);
   if (*listen)
     return chat::run_listen(ctx, count, timeout, read);
+  if (*safety)
+    return chat::run_safety_number(ctx, safety_peer);
   if (*seen)
     return chat::run_last_seen(ctx, seen_user);
   return chat::run_interactive(ctx);

@@ -216,6 +216,23 @@ void printer::media_done(const char* what, const client::media_ref& ref,
          + (resumed_at > 0 ? ", resumed at byte " + std::to_string(resumed_at) : ""));
 }
 
+void printer::warning(const std::string& code, const std::string& peer,
+                      const std::string& text) {
+  if (json_)
+    emit("{\"type\":\"warning\",\"code\":" + json_string(code) + ",\"peer\":"
+         + json_string(peer) + ",\"message\":" + json_string(text) + "}");
+  else
+    emit("warning: " + text);
+}
+
+void printer::safety_number(const std::string& peer, const std::string& digits) {
+  if (json_)
+    emit("{\"type\":\"safetyNumber\",\"peer\":" + json_string(peer)
+         + ",\"digits\":" + json_string(digits) + "}");
+  else
+    emit("safety number with " + peer + ": " + digits);
+}
+
 void printer::info(const std::string& text) {
   if (json_)
     emit("{\"type\":\"info\",\"message\":" + json_string(text) + "}");

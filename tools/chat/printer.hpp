@@ -41,6 +41,14 @@ public:
   /// A note for people (e.g. "registered alice"); a {"type":"info"} line in JSON.
   void info(const std::string& text);
 
+  /// Something the user should act on, about `peer` (e.g. identityChanged).
+  void warning(const std::string& code, const std::string& peer, const std::string& text);
+
+  void safety_number(const std::string& peer, const std::string& digits);
+
+  /// The node asked for more prekeys: nothing to show.
+  void print(const client::prekeys_low&) {}
+
 private:
   bool json_;
 };

@@ -4,6 +4,7 @@
 #include "schema/errors.hpp"
 #include "schema/frame.hpp"
 #include "schema/rules.hpp"
+#include "tools/client/tls.hpp"
 
 #include <capnp/message.h>
 
@@ -54,6 +55,10 @@ connection::connection(options opts) : opts_(std::move(opts)) {
 
 connection::~connection() {
   close();
+}
+
+bool connection::has_buffered_input() const {
+  return tls_ && tls_->pending();
 }
 
 namespace {
@@ -125,6 +130,14 @@ outcome<done> connection::connect() {
   if (fd_ < 0)
     return transport("cannot connect to " + opts_.host + ":" + port + ": "
                      + last_error);
+  if (opts_.tls) {
+    std::string error;
+    tls_ = tls_channel::open(fd_, opts_.host, opts_.ca_file, opts_.timeout, error);
+    if (!tls_) {
+      close();
+      return transport("TLS to " + opts_.host + ":" + port + ": " + error);
+    }
+  }
   reader_ = std::make_unique<frame_reader>(opts_.max_frame);
   queue_.clear();
   heartbeat_every_ = std::chrono::milliseconds{0};
@@ -136,6 +149,7 @@ outcome<done> connection::connect() {
 }
 
 void connection::close() {
+  tls_.reset();
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -149,7 +163,8 @@ outcome<done> connection::write_raw(const std::string& bytes) {
     return transport("not connected");
   size_t off = 0;
   while (off < bytes.size()) {
-    auto n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    auto n = tls_ ? tls_->write(bytes.data() + off, bytes.size() - off)
+                  : ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -293,6 +308,22 @@ outcome<bool> connection::pump(clock::time_point deadline) {
                                             to_string(m.getUrl())});
             break;
           }
+          case wire::ServerFrame::KEYS_PUBLISHED:
+            queue_.emplace_back(keys_published_frame{
+              {f.getKeysPublished().getOneTimePrekeys(),
+               f.getKeysPublished().getHasSignedPrekey()}});
+            break;
+          case wire::ServerFrame::PREKEYS_LOW:
+            queue_.emplace_back(prekeys_low{f.getPrekeysLow().getOneTimePrekeys()});
+            break;
+          case wire::ServerFrame::BUNDLE: {
+            auto b = f.getBundle();
+            queue_.emplace_back(bundle_info{to_string(b.getUser()),
+                                            to_string(b.getIdentityKey()),
+                                            to_string(b.getSignedPrekey()),
+                                            to_string(b.getOneTimePrekey())});
+            break;
+          }
           default:
             break;  // a newer node's frame: skip it
         }
@@ -323,7 +354,8 @@ outcome<bool> connection::pump(clock::time_point deadline) {
       wait_ms = static_cast<int>(std::max<int64_t>(1, wait.count()));
     }
     pollfd p{fd_, POLLIN, 0};
-    auto rc = ::poll(&p, 1, wait_ms);
+    // Bytes TLS already decrypted are invisible to poll.
+    auto rc = tls_ && tls_->pending() ? 1 : ::poll(&p, 1, wait_ms);
     if (rc < 0 && errno != EINTR) {
       close();
       return transport(std::string("poll failed: ") + std::strerror(errno));
@@ -334,7 +366,7 @@ outcome<bool> connection::pump(clock::time_point deadline) {
       continue;
     }
     char buf[64 * 1024];
-    auto n = ::recv(fd_, buf, sizeof(buf), 0);
+    auto n = tls_ ? tls_->read(buf, sizeof(buf)) : ::recv(fd_, buf, sizeof(buf), 0);
     if (n == 0) {
       close();
       return transport("the node closed the connection");
@@ -393,6 +425,8 @@ outcome<std::optional<event>> connection::next_event(std::chrono::milliseconds w
         return std::optional<event>{std::move(*p)};
       if (auto e = std::get_if<server_error>(&x))
         return std::optional<event>{std::move(*e)};
+      if (auto low = std::get_if<prekeys_low>(&x))
+        return std::optional<event>{*low};
       // pongs and late control frames carry nothing for the caller
     }
     if (fd_ < 0)
@@ -523,6 +557,51 @@ outcome<media_grant> connection::media_token(wire::MediaAction action,
   if (auto err = std::get_if<server_error>(&*answer))
     return from_server(*err);
   return std::get<media_grant>(*answer);
+}
+
+} // namespace parley::client
+
+namespace parley::client {
+
+outcome<keys_published> connection::publish_keys(const std::string& signed_prekey,
+                                           const std::vector<std::string>& one_time) {
+  auto sent = write_frame([&](wire::ClientFrame::Builder f) {
+    auto p = f.initPublishKeys();
+    p.setSignedPrekey(as_data(signed_prekey));
+    auto list = p.initOneTimePrekeys(static_cast<unsigned>(one_time.size()));
+    for (unsigned i = 0; i < one_time.size(); ++i)
+      list.set(i, as_data(one_time[i]));
+  });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([](const incoming& x) {
+    return std::holds_alternative<keys_published_frame>(x)
+           || (std::holds_alternative<server_error>(x)
+               && std::get<server_error>(x).refers_to.empty());
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<keys_published_frame>(*answer).info;
+}
+
+outcome<bundle_info> connection::fetch_bundle(const std::string& user) {
+  auto sent = write_frame(
+    [&](wire::ClientFrame::Builder f) { f.initFetchBundle().setUser(user); });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([&](const incoming& x) {
+    if (auto b = std::get_if<bundle_info>(&x))
+      return b->user == user;
+    return std::holds_alternative<server_error>(x)
+           && std::get<server_error>(x).refers_to.empty();
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<bundle_info>(std::move(*answer));
 }
 
 } // namespace parley::client

@@ -28,6 +28,8 @@ class frame_reader;
 
 namespace client {
 
+class tls_channel;
+
 // -- events from the node ---------------------------------------------------------
 
 struct message {
@@ -59,7 +61,26 @@ struct server_error {
   uint32_t retry_after_ms = 0;
 };
 
-using event = std::variant<message, receipt, presence, server_error>;
+/// The node asks this user to publish more one-time prekeys.
+struct prekeys_low {
+  uint32_t remaining = 0;
+};
+
+using event = std::variant<message, receipt, presence, server_error, prekeys_low>;
+
+/// What the node holds of this user's prekeys.
+struct keys_published {
+  uint32_t remaining = 0;
+  bool has_signed_prekey = false;
+};
+
+/// Another user's keys for starting an end-to-end session (opaque records).
+struct bundle_info {
+  std::string user;
+  std::string identity_key;
+  std::string signed_prekey;
+  std::string one_time_prekey;  // empty when that user's supply ran out
+};
 
 // -- outcomes ---------------------------------------------------------------------
 
@@ -132,6 +153,8 @@ struct options {
   std::chrono::milliseconds timeout{10000};  // for each waiting call, connect, write
   size_t max_frame = 1024 * 1024;            // the largest frame accepted
   int receive_buffer = 0;                    // SO_RCVBUF if > 0 (tests of slow readers)
+  bool tls = false;         // TLS to the load balancer, verifying its certificate
+  std::string ca_file;      // with tls: trust this CA file instead of the system's
 };
 
 class connection {
@@ -156,6 +179,12 @@ public:
   outcome<receipt> send(const std::string& to, const std::string& id,
                         const std::string& payload);
   outcome<presence> last_seen(const std::string& user);
+  /// Publishes this user's signed prekey (empty: keep it) and more one-time
+  /// prekeys (both empty: only ask); answers what the node now holds.
+  outcome<keys_published> publish_keys(const std::string& signed_prekey,
+                                       const std::vector<std::string>& one_time_prekeys);
+  /// Another user's bundle; consumes one of its one-time prekeys on the node.
+  outcome<bundle_info> fetch_bundle(const std::string& user);
   /// A token to upload (`size` bytes for `recipients`) or download the blob
   /// `sha256` (32 bytes).
   outcome<media_grant> media_token(wire::MediaAction action, const std::string& sha256,
@@ -184,6 +213,9 @@ public:
   outcome<done> write_raw(const std::string& bytes);
 
   /// The socket, for poll() in interactive programs.
+  /// Whether input waits that poll() on fd() would not show (TLS buffers).
+  bool has_buffered_input() const;
+
   int fd() const noexcept {
     return fd_;
   }
@@ -225,9 +257,13 @@ private:
     std::string user;
   };
   struct pong {};
+  struct keys_published_frame {
+    keys_published info;
+  };
   /// Anything a node sends, decoded.
   using incoming = std::variant<message, receipt, presence, server_error, challenge,
-                                welcome_info, registered, pong, media_grant>;
+                                welcome_info, registered, pong, prekeys_low,
+                                keys_published_frame, bundle_info, media_grant>;
 
   template <class F>
   outcome<done> write_frame(F fill);
@@ -246,6 +282,7 @@ private:
 
   options opts_;
   int fd_ = -1;
+  std::unique_ptr<tls_channel> tls_;
   std::unique_ptr<frame_reader> reader_;
   std::deque<incoming> queue_;
   std::chrono::milliseconds heartbeat_every_{0};

@@ -24,13 +24,22 @@ CREATE TABLE IF NOT EXISTS messages (
   created INTEGER NOT NULL,               -- ms, this device's clock
   server_time INTEGER NOT NULL DEFAULT 0, -- ms, the node's clock
   error TEXT NOT NULL DEFAULT '',         -- why the node refused it
-  read_unconfirmed INTEGER NOT NULL DEFAULT 0  -- theirs: read, node not told surely
+  read_unconfirmed INTEGER NOT NULL DEFAULT 0, -- theirs: read, node not told surely
+  wire BLOB                               -- ours: the payload as sent (sealed once)
 );
 CREATE INDEX IF NOT EXISTS messages_by_peer_id ON messages(peer, id);
 CREATE INDEX IF NOT EXISTS outbox ON messages(seq) WHERE outgoing = 1 AND state = 0;
 CREATE INDEX IF NOT EXISTS unconfirmed_reads ON messages(seq) WHERE read_unconfirmed = 1;
 -- Dedup of incoming messages; kept apart from the history so that pruning the
 -- history never lets a retransmission in twice.
+-- End-to-end state: this device's prekeys, its sessions, the identity keys its
+-- contacts had when first seen. Secret; never leaves the device.
+CREATE TABLE IF NOT EXISTS secrets (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS received (
   sender TEXT NOT NULL,
   id BLOB NOT NULL,
@@ -237,6 +246,77 @@ outcome<stored_message> device_store::enqueue(const std::string& peer,
     return fail("enqueue");
   m.seq = sqlite3_last_insert_rowid(db_);
   return m;
+}
+
+outcome<std::optional<std::string>> device_store::wire_of(int64_t seq) {
+  auto stmt = prepare("SELECT wire FROM messages WHERE seq = ?1 AND wire IS NOT NULL");
+  if (stmt == nullptr)
+    return fail("prepare wire_of");
+  statement_use use{stmt};
+  sqlite3_bind_int64(stmt, 1, seq);
+  auto rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE)
+    return std::optional<std::string>{};
+  if (rc != SQLITE_ROW)
+    return fail("wire_of");
+  return std::optional<std::string>{column_bytes(stmt, 0)};
+}
+
+outcome<done> device_store::set_wire(int64_t seq, const std::string& wire) {
+  auto stmt = prepare("UPDATE messages SET wire = ?2 WHERE seq = ?1");
+  if (stmt == nullptr)
+    return fail("prepare set_wire");
+  statement_use use{stmt};
+  sqlite3_bind_int64(stmt, 1, seq);
+  bind_bytes(stmt, 2, wire, true);
+  if (sqlite3_step(stmt) != SQLITE_DONE)
+    return fail("set_wire");
+  return done{};
+}
+
+// -- secrets ------------------------------------------------------------------------
+
+outcome<std::optional<std::string>> device_store::secret(const std::string& kind,
+                                                         const std::string& name) {
+  auto stmt = prepare("SELECT value FROM secrets WHERE kind = ?1 AND name = ?2");
+  if (stmt == nullptr)
+    return fail("prepare secret");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, kind, false);
+  bind_bytes(stmt, 2, name, false);
+  auto rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE)
+    return std::optional<std::string>{};
+  if (rc != SQLITE_ROW)
+    return fail("secret");
+  return std::optional<std::string>{column_bytes(stmt, 0)};
+}
+
+outcome<done> device_store::put_secret(const std::string& kind, const std::string& name,
+                                       const std::string& value) {
+  auto stmt = prepare("INSERT OR REPLACE INTO secrets (kind, name, value) "
+                      "VALUES (?1, ?2, ?3)");
+  if (stmt == nullptr)
+    return fail("prepare put_secret");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, kind, false);
+  bind_bytes(stmt, 2, name, false);
+  bind_bytes(stmt, 3, value, true);
+  if (sqlite3_step(stmt) != SQLITE_DONE)
+    return fail("put_secret");
+  return done{};
+}
+
+outcome<done> device_store::erase_secret(const std::string& kind, const std::string& name) {
+  auto stmt = prepare("DELETE FROM secrets WHERE kind = ?1 AND name = ?2");
+  if (stmt == nullptr)
+    return fail("prepare erase_secret");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, kind, false);
+  bind_bytes(stmt, 2, name, false);
+  if (sqlite3_step(stmt) != SQLITE_DONE)
+    return fail("erase_secret");
+  return done{};
 }
 
 outcome<std::vector<stored_message>> device_store::outbox(int64_t after, size_t limit) {

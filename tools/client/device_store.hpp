@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,18 @@ public:
 
   /// How many of ours are queued.
   outcome<size_t> outbox_size();
+
+  /// The payload an outbox message went out as, once it was sealed (end-to-end
+  /// encrypted): retransmissions repeat it exactly.
+  outcome<std::optional<std::string>> wire_of(int64_t seq);
+  outcome<done> set_wire(int64_t seq, const std::string& wire);
+
+  /// End-to-end secrets by kind and name (prekeys, sessions, contacts' keys).
+  outcome<std::optional<std::string>> secret(const std::string& kind,
+                                             const std::string& name);
+  outcome<done> put_secret(const std::string& kind, const std::string& name,
+                           const std::string& value);
+  outcome<done> erase_secret(const std::string& kind, const std::string& name);
 
   // -- ticks of ours ---------------------------------------------------------------
 

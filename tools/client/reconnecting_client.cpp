@@ -221,6 +221,12 @@ outcome<done> reconnecting_client::open_link(std::vector<update>& out) {
       return why;
     return done{};
   }
+  if (opts_.codec != nullptr) {
+    if (auto ok = opts_.codec->on_login(conn_); !ok) {
+      lose_link(ok.error(), out);
+      return done{};
+    }
+  }
   logged_in_ = true;
   backoff_.reset();
   window_ = std::max<size_t>(1, opts_.window);
@@ -264,6 +270,7 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
   std::vector<uint64_t> receipt_seqs;
   std::vector<update> reported;
   std::optional<failure> drop;
+  std::optional<uint32_t> replenish;
   auto posted_as = [this](const std::string& id) {
     return std::find_if(in_flight_.begin(), in_flight_.end(),
                         [&](const posted& p) { return p.id == id; });
@@ -273,6 +280,27 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
       if (auto m = std::get_if<message>(&e)) {
         if (!opts_.receive)
           continue;  // stays on the node for the next session that receives
+        if (opts_.codec != nullptr) {
+          // Open it once: a retransmission would not decrypt a second time.
+          auto seen = store_.was_received(m->from, m->id);
+          if (!seen)
+            return seen.error();
+          if (!*seen) {
+            auto body = opts_.codec->open(m->from, m->payload);
+            if (!body) {
+              // Kept and acknowledged all the same (it would only come again),
+              // marked so that nobody takes it for what was sent.
+              reported.emplace_back(server_error{wire::ErrorCode::INTERNAL,
+                                                 "could not open a message from "
+                                                   + m->from + ": "
+                                                   + body.error().message,
+                                                 m->id, 0});
+              m->payload = "[could not decrypt: " + body.error().message + "]";
+            } else {
+              m->payload = std::move(*body);
+            }
+          }
+        }
         auto fresh = store_.record_incoming(*m);
         if (!fresh)
           return fresh.error();
@@ -304,6 +332,8 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
         }
       } else if (auto p = std::get_if<presence>(&e)) {
         reported.emplace_back(std::move(*p));
+      } else if (auto low = std::get_if<prekeys_low>(&e)) {
+        replenish = low->remaining;
       } else if (auto err = std::get_if<server_error>(&e)) {
         auto i = err->refers_to.empty() ? in_flight_.end() : posted_as(err->refers_to);
         if (i == in_flight_.end()) {
@@ -341,6 +371,9 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
       return write_failed(ok.error());
   out.insert(out.end(), std::make_move_iterator(reported.begin()),
              std::make_move_iterator(reported.end()));
+  if (replenish && opts_.codec != nullptr)
+    if (auto ok = opts_.codec->on_prekeys_low(conn_, *replenish); !ok)
+      return write_failed(ok.error());
   if (drop)
     lose_link(*drop, out);
   return done{};
@@ -356,7 +389,23 @@ void reconnecting_client::post_more(std::vector<update>& out) {
     if (next->empty())
       return;
     for (auto& m : *next) {
-      if (auto ok = conn_.post(m.peer, m.id, m.body); !ok) {
+      auto payload = wire_payload(m);
+      if (!payload) {
+        if (payload.error().what == failure::kind::server
+            && refused_for_good(payload.error().code)) {
+          // No keys to seal it with, ever (unknown user): it fails, not waits.
+          if (auto ok = store_.mark_failed(m.peer, m.id, payload.error().message); !ok)
+            lose_link(ok.error(), out);
+          else
+            out.emplace_back(server_error{payload.error().code, payload.error().message,
+                                          m.id, 0});
+          last_posted_ = m.seq;
+          continue;
+        }
+        lose_link(payload.error(), out);
+        return;
+      }
+      if (auto ok = conn_.post(m.peer, m.id, *payload); !ok) {
         lose_link(ok.error(), out);
         return;
       }
@@ -364,6 +413,22 @@ void reconnecting_client::post_more(std::vector<update>& out) {
       last_posted_ = m.seq;
     }
   }
+}
+
+outcome<std::string> reconnecting_client::wire_payload(const stored_message& m) {
+  if (opts_.codec == nullptr)
+    return m.body;
+  auto sealed = store_.wire_of(m.seq);
+  if (!sealed)
+    return sealed.error();
+  if (*sealed)
+    return std::move(**sealed);
+  auto payload = opts_.codec->seal(conn_, m.peer, m.body);
+  if (!payload)
+    return payload.error();
+  if (auto ok = store_.set_wire(m.seq, *payload); !ok)
+    return ok.error();
+  return payload;
 }
 
 // -- liveness ---------------------------------------------------------------------

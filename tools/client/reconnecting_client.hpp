@@ -23,6 +23,7 @@
 #include "tools/client/backoff.hpp"
 #include "tools/client/client.hpp"
 #include "tools/client/device_store.hpp"
+#include "tools/client/e2e_codec.hpp"
 #include "tools/client/keystore.hpp"
 
 #include <chrono>
@@ -48,6 +49,9 @@ struct reconnect_options {
   bool receive = true;
   /// Seeds the backoff's jitter; 0 picks one at random.
   uint64_t seed = 0;
+  /// Seals bodies before they leave the device and opens what arrives (end-to-
+  /// end encryption); none: bodies travel as they are. Must outlive the client.
+  payload_codec* codec = nullptr;
 };
 
 /// Logged in (again).
@@ -112,6 +116,11 @@ public:
     return connected() ? conn_.fd() : -1;
   }
 
+  /// Whether input waits that poll() on fd() would not show (TLS buffers).
+  bool has_buffered_input() const {
+    return connected() && conn_.has_buffered_input();
+  }
+
   /// Until the next connection attempt; zero when connected or due.
   std::chrono::milliseconds until_next_attempt() const;
 
@@ -158,6 +167,8 @@ private:
 
   /// Posts queued messages while the window has room.
   void post_more(std::vector<update>& out);
+  /// What goes on the wire for an outbox message: sealed once, then repeated.
+  outcome<std::string> wire_payload(const stored_message& m);
 
   /// Probes a silent link; drops a dead one. Returns false if it dropped it.
   bool check_liveness(std::vector<update>& out);

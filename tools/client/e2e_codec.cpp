@@ -1,0 +1,257 @@
+#include "tools/client/e2e_codec.hpp"
+
+#include "tools/client/e2e/envelope.hpp"
+#include "tools/client/e2e/prekeys.hpp"
+#include "tools/client/e2e/safety_number.hpp"
+#include "tools/client/e2e/session.hpp"
+
+#include <sodium.h>
+
+#include <chrono>
+
+namespace parley::client {
+
+namespace {
+
+// Kinds of rows in the device store's secrets table.
+constexpr const char* signed_kind = "signed-prekey";      // name: id
+constexpr const char* one_time_kind = "one-time-prekey";  // name: id
+constexpr const char* session_kind = "session";           // name: peer
+constexpr const char* contact_kind = "identity";          // name: peer
+constexpr const char* counter_kind = "counter";           // name: what
+
+failure crypto(const std::string& what, e2e::error why) {
+  return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                 what + ": " + std::string(e2e::to_string(why))};
+}
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string as_string(const e2e::public_key& key) {
+  return std::string(reinterpret_cast<const char*>(key.data()), key.size());
+}
+
+} // namespace
+
+e2e_codec::e2e_codec(device_store& store, e2e::identity_key_pair me, std::string user)
+  : store_(store), me_(std::move(me)), user_(std::move(user)) {
+  // nop
+}
+
+outcome<std::unique_ptr<e2e_codec>> e2e_codec::make(device_store& store,
+                                                    const identity& id,
+                                                    std::string user) {
+  auto me = e2e::identity_key_pair::from_ed25519(id.secret_key());
+  if (!me)
+    return crypto("identity key", me.failure());
+  return std::unique_ptr<e2e_codec>(new e2e_codec(store, std::move(*me), std::move(user)));
+}
+
+// -- prekeys ------------------------------------------------------------------------
+
+outcome<done> e2e_codec::on_login(connection& conn) {
+  // What does the node hold of ours? (A new node, or one that lost its data,
+  // holds nothing; another device of ours may have put its own keys there.)
+  auto held = conn.publish_keys({}, {});
+  if (!held)
+    return held.error();
+  auto stored = store_.secret(signed_kind, "1");
+  if (!stored)
+    return stored.error();
+  std::string spk_published;
+  if (!*stored || !held->has_signed_prekey) {
+    std::optional<e2e::signed_prekey> spk;
+    if (*stored) {
+      auto decoded = e2e::decode_signed_prekey(**stored);
+      if (!decoded)
+        return crypto("our signed prekey", decoded.failure());
+      spk.emplace(std::move(*decoded));
+    } else {
+      spk.emplace(e2e::signed_prekey::generate(me_, 1, now_ms()));
+      // Keep the private half before the node hands out the public one.
+      if (auto ok = store_.put_secret(signed_kind, "1", e2e::encode(*spk)); !ok)
+        return ok;
+    }
+    spk_published = e2e::encode_published(*spk);
+  }
+  auto remaining = held->remaining;
+  if (!spk_published.empty()) {
+    auto sent = conn.publish_keys(spk_published, {});
+    if (!sent)
+      return sent.error();
+    remaining = sent->remaining;
+  }
+  return on_prekeys_low(conn, remaining);
+}
+
+outcome<done> e2e_codec::on_prekeys_low(connection& conn, uint32_t remaining) {
+  if (remaining >= prekey_batch / 2)
+    return done{};
+  return publish_one_time(conn, prekey_batch - remaining);
+}
+
+outcome<done> e2e_codec::publish_one_time(connection& conn, uint32_t count) {
+  auto next = store_.secret(counter_kind, "next-one-time-id");
+  if (!next)
+    return next.error();
+  // Ids start at random: a reinstalled device must not reuse the ids its
+  // predecessor left on the node.
+  uint32_t first = *next ? static_cast<uint32_t>(std::stoul(**next))
+                         : randombytes_uniform(1u << 30) + 1;
+  auto otks = e2e::one_time_prekey::generate(first, count);
+  std::vector<std::string> published;
+  auto kept = store_.transaction([&]() -> outcome<done> {
+    for (auto& otk : otks) {
+      if (auto ok = store_.put_secret(one_time_kind, std::to_string(otk.id),
+                                      e2e::encode(otk));
+          !ok)
+        return ok;
+      published.push_back(e2e::encode_published(otk));
+    }
+    return store_.put_secret(counter_kind, "next-one-time-id",
+                             std::to_string(first + count));
+  });
+  if (!kept)
+    return kept.error();
+  auto sent = conn.publish_keys({}, published);
+  if (!sent)
+    return sent.error();
+  return done{};
+}
+
+// -- sealing and opening --------------------------------------------------------
+
+outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
+                                     const std::string& body) {
+  auto saved = store_.secret(session_kind, peer);
+  if (!saved)
+    return saved.error();
+  std::optional<e2e::session> sess;
+  if (*saved) {
+    auto decoded = e2e::decode_session(**saved);
+    if (!decoded)
+      return crypto("stored session with " + peer, decoded.failure());
+    sess.emplace(std::move(*decoded));
+  } else {
+    auto b = conn.fetch_bundle(peer);
+    if (!b)
+      return b.error();
+    auto bundle = e2e::bundle_from_directory(b->identity_key, b->signed_prekey,
+                                             b->one_time_prekey);
+    if (!bundle)
+      return crypto("keys of " + peer, bundle.failure());
+    auto started = e2e::session::initiate(me_, *bundle);
+    if (!started)
+      return crypto("keys of " + peer, started.failure());
+    if (auto ok = check_identity(peer, started->remote_identity()); !ok)
+      return ok.error();
+    sess.emplace(std::move(*started));
+  }
+  auto payload = sess->encrypt(body);
+  if (!payload)
+    return crypto("encrypting for " + peer, payload.failure());
+  if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(*sess)); !ok)
+    return ok.error();
+  return std::move(*payload);
+}
+
+outcome<std::string> e2e_codec::open(const std::string& peer, const std::string& payload) {
+  auto env = e2e::decode_envelope(payload);
+  if (!env)
+    return crypto("message from " + peer, env.failure());
+  auto saved = store_.secret(session_kind, peer);
+  if (!saved)
+    return saved.error();
+  std::optional<e2e::session> sess;
+  if (*saved) {
+    auto decoded = e2e::decode_session(**saved);
+    if (!decoded)
+      return crypto("stored session with " + peer, decoded.failure());
+    sess.emplace(std::move(*decoded));
+  }
+  auto prekey_msg = env->prekey();
+  if (prekey_msg != nullptr && (!sess || !sess->belongs_to(*prekey_msg))) {
+    // A first message: a new session from our prekeys (a reinstall or a
+    // simultaneous start on their side replaces the one we had).
+    auto& hdr = prekey_msg->x3dh;
+    auto spk_bytes = store_.secret(signed_kind, std::to_string(hdr.signed_prekey_id));
+    if (!spk_bytes)
+      return spk_bytes.error();
+    if (!*spk_bytes)
+      return crypto("message from " + peer, e2e::error::wrong_prekey);
+    auto spk = e2e::decode_signed_prekey(**spk_bytes);
+    if (!spk)
+      return crypto("our signed prekey", spk.failure());
+    std::optional<e2e::one_time_prekey> otk;
+    if (hdr.one_time_prekey_id) {
+      auto otk_bytes = store_.secret(one_time_kind, std::to_string(*hdr.one_time_prekey_id));
+      if (!otk_bytes)
+        return otk_bytes.error();
+      if (!*otk_bytes)  // used already: a replayed first message
+        return crypto("message from " + peer, e2e::error::wrong_prekey);
+      auto decoded = e2e::decode_one_time_prekey(**otk_bytes);
+      if (!decoded)
+        return crypto("our one-time prekey", decoded.failure());
+      otk.emplace(std::move(*decoded));
+    }
+    auto accepted = e2e::session::accept(me_, *spk, otk ? &*otk : nullptr, *prekey_msg);
+    if (!accepted)
+      return crypto("message from " + peer, accepted.failure());
+    if (auto ok = check_identity(peer, accepted->opened.remote_identity()); !ok)
+      return ok.error();
+    if (accepted->used_one_time_prekey)
+      if (auto ok = store_.erase_secret(one_time_kind,
+                                        std::to_string(*accepted->used_one_time_prekey));
+          !ok)
+        return ok.error();
+    if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(accepted->opened));
+        !ok)
+      return ok.error();
+    return std::move(accepted->plaintext);
+  }
+  if (!sess)
+    return crypto("message from " + peer + " (no session)", e2e::error::not_this_session);
+  auto plain = sess->decrypt(*env);
+  if (!plain)
+    return crypto("message from " + peer, plain.failure());
+  if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(*sess)); !ok)
+    return ok.error();
+  return std::move(*plain);
+}
+
+// -- identities ---------------------------------------------------------------------
+
+outcome<done> e2e_codec::check_identity(const std::string& peer,
+                                        const e2e::public_key& key) {
+  auto known = store_.secret(contact_kind, peer);
+  if (!known)
+    return known.error();
+  auto now = as_string(key);
+  if (*known && **known == now)
+    return done{};
+  if (*known)
+    changed_.push_back(peer);
+  return store_.put_secret(contact_kind, peer, now);
+}
+
+std::vector<std::string> e2e_codec::key_changes() {
+  return std::exchange(changed_, {});
+}
+
+outcome<std::string> e2e_codec::safety_number(const std::string& peer) {
+  auto known = store_.secret(contact_kind, peer);
+  if (!known)
+    return known.error();
+  if (!*known || (*known)->size() != 32)
+    return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                   "no conversation with " + peer + " on this device yet"};
+  e2e::public_key theirs;
+  std::copy((*known)->begin(), (*known)->end(), theirs.begin());
+  return e2e::format_safety_number(
+    e2e::safety_number(me_.ed25519_public(), user_, theirs, peer));
+}
+
+} // namespace parley::client
