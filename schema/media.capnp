@@ -1,10 +1,9 @@
 # What a media message carries: everything its recipient needs to fetch the
 # encrypted blob from the media service, check it and decrypt it (docs/media.md).
 #
-# It travels as the content of a message (Send.payload), after a 4-byte marker
-# that no UTF-8 text can begin with (tools/client/media_ref.hpp): in the clear
-# for now, inside the end-to-end envelope once that wraps every payload. The key
-# must never travel any other way.
+# It is the body of a message, after a 4-byte marker that no UTF-8 text can
+# begin with (tools/client/media_ref.hpp), and travels like any body: sealed in
+# the end-to-end envelope (docs/e2e.md). The key never travels any other way.
 #
 # One encode and one decode, in tools/client/media_ref.cpp. Evolve it the Cap'n
 # Proto way: add fields, never renumber; a decoder refuses a version it does not

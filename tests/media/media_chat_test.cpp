@@ -249,3 +249,47 @@ TEST_CASE("an upload cut off in the middle resumes from the stored offset") {
   REQUIRE(fetched);
   CHECK(same_files(dir / "video.mp4", dir / "back.mp4"));
 }
+
+TEST_CASE("the node and the chat wire see the media reference only sealed; parley-media only the ciphertext") {
+  temp_dir dir;
+  media_process media{dir.path()};
+  media.start();
+  node_process node{dir.path(), media_args(media)};
+  node.start();
+  chaos::tcp_proxy proxy{{{"127.0.0.1", node.port()}}, 1};
+  proxy.record();
+  std::string error;
+  REQUIRE(proxy.start(error));
+  auto via_proxy = [&](const std::string& args) {
+    return run_command(std::string(PARLEY_CHAT_BIN) + " --server 127.0.0.1:"
+                       + std::to_string(proxy.port()) + " --home " + dir / "home" + " " + args
+                       + " < /dev/null 2>&1");
+  };
+  REQUIRE(via_proxy("--user alice register").exit_code == 0);
+  REQUIRE(via_proxy("--user bob register").exit_code == 0);
+  const std::string name = "name-marker-KESTREL-23.txt";
+  const std::string line = "content-marker-PLOVER-58\n";
+  std::string text;
+  for (int i = 0; i < 5000; ++i)
+    text += line;
+  write_bytes(dir / name, text);
+  auto sent = via_proxy("--user alice send-file bob " + dir / name);
+  INFO(sent.out);
+  REQUIRE(sent.exit_code == 0);
+  // Stored, and unreadable there.
+  CHECK(count_files(media.blob_dir()) == 2);  // the blob and its metadata
+  CHECK(run_command("grep -rl PLOVER " + media.blob_dir()).out.empty());
+  auto got = via_proxy("--user bob --json listen --count 1 --timeout 20");
+  INFO(got.out);
+  REQUIRE(got.exit_code == 0);
+  CHECK(got.out.find("\"name\":\"" + name + "\"") != std::string::npos);
+  auto id = media_id_in(got.out);
+  REQUIRE(via_proxy("--user bob fetch " + id + " " + dir / "back.txt").exit_code == 0);
+  CHECK(read_bytes(dir / "back.txt") == text);
+
+  auto wire = proxy.recorded();
+  CHECK(wire.size() > 1000);
+  REQUIRE(node.stop() == 0);
+  CHECK(wire.find("KESTREL") == std::string::npos);
+  CHECK(run_command("grep -rl KESTREL " + node.data_dir()).out.empty());
+}

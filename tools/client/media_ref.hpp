@@ -3,9 +3,8 @@
 //
 // A message's content is either text (UTF-8) or a media reference, which
 // starts with the 4 bytes FF 'P' 'M' 01: no UTF-8 text starts with FF, so the
-// two can never be confused. This encoding is the content only; how a payload
-// travels (in the clear now, inside the end-to-end envelope later) is the
-// transport's business.
+// two can never be confused. This encoding is the body only; the end-to-end
+// layer (e2e_codec.hpp) seals it like any other body before it leaves.
 #pragma once
 
 #include <cstdint>
