@@ -250,7 +250,7 @@ TEST_CASE("an upload cut off in the middle resumes from the stored offset") {
   CHECK(same_files(dir / "video.mp4", dir / "back.mp4"));
 }
 
-TEST_CASE("the node and the chat wire see the media reference only sealed; parley-media only the ciphertext") {
+TEST_CASE("the node and the chat wire see the media reference only sealed, parley-media only the ciphertext") {
   temp_dir dir;
   media_process media{dir.path()};
   media.start();

@@ -267,7 +267,7 @@ TEST_CASE("an upload over the size limit gets 413 before its body is read") {
   CHECK(count_files(media.blob_dir()) == 0);
 }
 
-TEST_CASE("a hash mismatch keeps nothing; a cut-off upload shows nothing and resumes") {
+TEST_CASE("a hash mismatch keeps nothing, and a cut-off upload shows nothing and resumes") {
   temp_dir dir;
   media_process media{dir.path()};
   media.start();

@@ -206,7 +206,7 @@ TEST_CASE("media URLs") {
 
 // -- the media reference ---------------------------------------------------------------
 
-TEST_CASE("media payloads: encoded and decoded; text is never taken for media") {
+TEST_CASE("media payloads: encoded and decoded, and text is never taken for media") {
   client::media_ref ref;
   ref.id = digest_of("blob");
   ref.mime_type = "image/jpeg";
@@ -281,7 +281,7 @@ TEST_CASE("file encryption round-trips files of every awkward size") {
   }
 }
 
-TEST_CASE("file encryption: resuming at an offset gives the same bytes; damage is caught") {
+TEST_CASE("file encryption: resuming at an offset gives the same bytes, and damage is caught") {
   temp_dir dir;
   auto plain = random_bytes(200000);
   write_file(dir / "in", plain);
