@@ -7,7 +7,8 @@
 #   deploy/local-cluster.sh status [--dir D]
 #
 # Clients connect to 127.0.0.1:P (HAProxy, default 7000). Node i (1..N) takes
-# clients on P+i and peers on P+100+i; its data and log are in D/n<i> (default
+# clients on P+i, peers on P+100+i, Prometheus on P+200+i and parley-shell on
+# P+300+i; its data and log are in D/n<i> (default
 # ./cluster). The cluster secret is generated once into D/cookie. With --tls,
 # HAProxy also terminates TLS on P+50 with a self-signed certificate made once
 # into D/tls.pem (clients: parley-chat --server 127.0.0.1:P+50 --ca-file D/tls.pem).
@@ -54,6 +55,7 @@ start() {
     touch "$dir/n$i/node.log"
     log_start[$i]=$(( $(wc -l < "$dir/n$i/node.log") + 1 ))
     "$node_bin" --host=127.0.0.1 --port=$((base + i)) --data-dir="$dir/n$i/data" \
+      --metrics-port=$((base + 200 + i)) --admin-port=$((base + 300 + i)) \
       --cluster.name="n$i" --cluster.members="[$members]" \
       --cluster.secret-file="$dir/cookie" >> "$dir/n$i/node.log" 2>&1 &
     echo $! > "$dir/n$i/pid"
@@ -123,5 +125,5 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac

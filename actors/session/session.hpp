@@ -31,9 +31,12 @@
 namespace parley {
 
 /// The node's helpers a session asks during login.
+struct node_metrics;
+
 struct node_services {
   caf::actor verifier;  // checks login proofs
   caf::actor throttle;  // slows down login floods and guessing
+  node_metrics* metrics = nullptr;  // the node's tally; outlives every session
 };
 
 /// Hands the accepted connection `hdl` from `acceptor` to a new session, which
