@@ -36,7 +36,11 @@ node_config::node_config() {
     .add(s.host, "host", "address to accept clients on")
     .add(s.port, "port", "port to accept clients on (0: any free port)")
     .add(s.data_dir, "data-dir", "folder of the node's RocksDB")
-    .add(s.port_file, "port-file", "write the bound client port to this file");
+    .add(s.port_file, "port-file", "write the bound client port to this file")
+    .add(s.admin_host, "admin-host", "address parley-shell connects to")
+    .add(s.admin_port, "admin-port", "port parley-shell connects to (0: any)")
+    .add(s.metrics_host, "metrics-host", "address serving Prometheus /metrics")
+    .add(s.metrics_port, "metrics-port", "port serving Prometheus /metrics (0: any)");
   opt_group{custom_options_, "parley"}
     .add(s.heartbeat_interval, "heartbeat-interval",
          "how often clients send heartbeats")

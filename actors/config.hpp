@@ -22,6 +22,10 @@ struct node_settings {
   uint16_t port = 7000;
   std::string data_dir = "./data";
   std::string port_file;  // if set, the bound port is written there (for tests)
+  std::string admin_host = "127.0.0.1";    // parley-shell connects here
+  uint16_t admin_port = 7099;              // 0: any free port (logged)
+  std::string metrics_host = "127.0.0.1";  // Prometheus scrapes here
+  uint16_t metrics_port = 9464;            // 0: any free port (logged)
 
   // -- liveness --------------------------------------------------------------------
   caf::timespan heartbeat_interval = std::chrono::seconds(5);

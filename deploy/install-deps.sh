@@ -12,6 +12,7 @@ packages=(
   libsodium-dev                    # Ed25519 identities, end-to-end crypto
   libsqlite3-dev sqlite3           # client outbox
   libcli11-dev                     # command lines
+  nlohmann-json3-dev               # admin shell and admin actor (JSON)
   libedit-dev                      # parley-shell line editing
   libssl-dev openssl               # TLS from clients to the load balancer
   libboost-dev                     # Boost.Beast for parley-media

@@ -7,12 +7,13 @@
 #   deploy/local-cluster.sh status [--dir D]
 #
 # Clients connect to 127.0.0.1:P (HAProxy, default 7000). Node i (1..N) takes
-# clients on P+i and peers on P+100+i; its data and log are in D/n<i> (default
+# clients on P+i, peers on P+100+i, Prometheus on P+200+i and parley-shell on
+# P+300+i; its data and log are in D/n<i> (default
 # ./cluster). The cluster secret is generated once into D/cookie. With --tls,
 # HAProxy also terminates TLS on P+50 with a self-signed certificate made once
 # into D/tls.pem (clients: parley-chat --server 127.0.0.1:P+50 --ca-file D/tls.pem).
-# Media server j (1..M) listens on P+200+j with its blobs and log in D/m<j>;
-# HAProxy hashes media URIs over them on 127.0.0.1:P+200, which the nodes
+# Media server j (1..M) listens on P+400+j with its blobs and log in D/m<j>;
+# HAProxy hashes media URIs over them on 127.0.0.1:P+400, which the nodes
 # name to clients; nodes and media servers share the key D/media.key.
 # The binaries come from $PARLEY_NODE and $PARLEY_MEDIA, else build/.
 set -euo pipefail
@@ -57,13 +58,13 @@ start() {
   if [ "$media" -gt 0 ]; then
     [ -x "$media_bin" ] || { echo "no parley-media at $media_bin (build first)" >&2; exit 1; }
     [ -s "$dir/media.key" ] || { head -c 32 /dev/urandom | base64 > "$dir/media.key"; chmod 600 "$dir/media.key"; }
-    media_args=(--parley.media-key-file="$dir/media.key" --parley.media-url="http://127.0.0.1:$((base + 200))")
+    media_args=(--parley.media-key-file="$dir/media.key" --parley.media-url="http://127.0.0.1:$((base + 400))")
     for j in $(seq 1 "$media"); do
       mkdir -p "$dir/m$j"
-      "$media_bin" --host 127.0.0.1 --port $((base + 200 + j)) --blob-dir "$dir/m$j" \
+      "$media_bin" --host 127.0.0.1 --port $((base + 400 + j)) --blob-dir "$dir/m$j" \
         --key-file "$dir/media.key" >> "$dir/m$j/media.log" 2>&1 &
       echo $! > "$dir/m$j/pid"
-      media_servers+="    server m$j 127.0.0.1:$((base + 200 + j)) check"$'\n'
+      media_servers+="    server m$j 127.0.0.1:$((base + 400 + j)) check"$'\n'
     done
   fi
   declare -A log_start
@@ -72,6 +73,7 @@ start() {
     touch "$dir/n$i/node.log"
     log_start[$i]=$(( $(wc -l < "$dir/n$i/node.log") + 1 ))
     "$node_bin" --host=127.0.0.1 --port=$((base + i)) --data-dir="$dir/n$i/data" \
+      --metrics-port=$((base + 200 + i)) --admin-port=$((base + 300 + i)) \
       --cluster.name="n$i" --cluster.members="[$members]" \
       --cluster.secret-file="$dir/cookie" "${media_args[@]}" >> "$dir/n$i/node.log" 2>&1 &
     echo $! > "$dir/n$i/pid"
@@ -88,7 +90,7 @@ start() {
     | awk -v servers="$servers" '{ if ($0 == "@SERVERS@") printf "%s", servers; else print }' \
     > "$dir/haproxy.cfg"
   if [ "$media" -gt 0 ]; then
-    sed -e "s|@MEDIA_FRONTEND@|127.0.0.1:$((base + 200))|" "$root/deploy/haproxy-media.cfg" \
+    sed -e "s|@MEDIA_FRONTEND@|127.0.0.1:$((base + 400))|" "$root/deploy/haproxy-media.cfg" \
       | awk -v servers="$media_servers" '{ if ($0 == "@MEDIA_SERVERS@") printf "%s", servers; else print }' \
       >> "$dir/haproxy.cfg"
   fi
@@ -103,7 +105,7 @@ start() {
     done
   done
   for j in $(seq 1 "$media"); do
-    wait_for_port 127.0.0.1 $((base + 200 + j)) 10 || { echo "media server m$j did not start; see $dir/m$j/media.log" >&2; exit 1; }
+    wait_for_port 127.0.0.1 $((base + 400 + j)) 10 || { echo "media server m$j did not start; see $dir/m$j/media.log" >&2; exit 1; }
   done
   # HAProxy last: servers that are not listening yet would fail its first health
   # checks and start out of the rotation.
@@ -114,8 +116,8 @@ start() {
   fi
   echo "cluster of $n nodes up: clients connect to 127.0.0.1:$base (logs in $dir/n*/node.log)"
   if [ "$media" -gt 0 ]; then
-    wait_for_port 127.0.0.1 $((base + 200)) 10 || { echo "haproxy's media frontend did not start" >&2; exit 1; }
-    echo "$media media servers behind http://127.0.0.1:$((base + 200)) (logs in $dir/m*/media.log)"
+    wait_for_port 127.0.0.1 $((base + 400)) 10 || { echo "haproxy's media frontend did not start" >&2; exit 1; }
+    echo "$media media servers behind http://127.0.0.1:$((base + 400)) (logs in $dir/m*/media.log)"
   fi
 }
 
@@ -153,5 +155,5 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,18p' "$0" >&2; exit 2 ;;
 esac

@@ -21,11 +21,13 @@
 
 namespace {
 
-bool write_port_file(const std::string& path, uint16_t port) {
+/// First line the client port; then "admin PORT" and "metrics PORT".
+bool write_port_file(const std::string& path, const parley::node& n) {
   auto tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << port << '\n';
+    out << n.port() << "\nadmin " << n.admin_port() << "\nmetrics " << n.metrics_port()
+        << '\n';
     if (!out)
       return false;
   }
@@ -72,7 +74,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!cfg.settings.port_file.empty()
-      && !write_port_file(cfg.settings.port_file, n.port())) {
+      && !write_port_file(cfg.settings.port_file, n)) {
     log(log_level::error, "node: cannot write ", cfg.settings.port_file);
     n.stop();
     return 1;

@@ -248,4 +248,5 @@ enum ErrorCode {
   inboxFull @23;          # retryable: the recipient has too many undelivered messages
   tooManyConnections @24; # retryable: the node is at its connection limit; closed
   noPrekeys @25;          # the user has published no signed prekey yet
+  kicked @26;             # an operator closed this connection; closed
 }

@@ -3,6 +3,7 @@
 #include "actors/auth/throttle.hpp"
 #include "actors/clock.hpp"
 #include "actors/log.hpp"
+#include "actors/metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/session/outgoing.hpp"
 #include "actors/session/requests.hpp"
@@ -49,6 +50,7 @@ public:
     services_ = std::move(services);
     settings_ = settings;
     reader_.emplace(settings_->max_frame);
+    connected_at_ = now_ms();
     auto now = steady::now();
     last_rx_ = now;
     message_rate_ = token_bucket{settings_->rate_messages, settings_->rate_messages * 2, now};
@@ -59,8 +61,15 @@ public:
       [this](const caf::io::new_data_msg& msg) { on_data(msg); },
       [this](const caf::io::connection_closed_msg&) { self_->quit(); },
       [this](deliver_atom, const inbox_items& items) {
-        for (auto& item : items)
+        auto now = now_ms();
+        for (auto& item : items) {
           outgoing::inbox_entry(out(), item);
+          if (item.what() == item_kind::message) {
+            bump(services_.metrics->messages_out);
+            services_.metrics->delivery_latency.observe(
+              static_cast<double>(std::max<int64_t>(0, now - item.time)) / 1000.0);
+          }
+        }
         flush();
       },
       [this](prekeys_low_atom, uint32_t remaining) {
@@ -82,6 +91,14 @@ public:
           close(wire::ErrorCode::LOGIN_TIMEOUT, "no login in time");
       },
       [this](tick_atom) { check_heartbeats(); },
+      [this](stats_atom) {
+        // Built by hand: sessions are many and this is all they report.
+        return "{\"user\":\"" + user_ + "\",\"node\":\"" + routes_->self()
+               + "\",\"address\":\"" + peer_address() + "\",\"since\":"
+               + std::to_string(connected_at_) + ",\"loggedIn\":"
+               + (phase_ == phase::logged_in ? "true" : "false")
+               + ",\"mailbox\":" + std::to_string(self_->mailbox().size()) + "}";
+      },
       [this](routes_atom, routes_ptr& routes) {
         routes_ = std::move(routes);
         if (phase_ == phase::logged_in && !own_home())
@@ -242,6 +259,7 @@ private:
           identity_key_.clear();
           identity_key_.shrink_to_fit();
           log(log_level::info, "session: ", user_, " logged in");
+          bump(services_.metrics->logins);
           auto hb = std::chrono::duration_cast<std::chrono::seconds>(
             settings_->heartbeat_interval);
           outgoing::welcome(out(), user_, now_ms(),
@@ -498,6 +516,7 @@ private:
 
   void error(wire::ErrorCode code, std::string_view message,
              std::string_view refers_to = {}, uint32_t retry_after_ms = 0) {
+    services_.metrics->count_error(code);
     outgoing::error(out(), code, message, refers_to, retry_after_ms);
   }
 
@@ -551,6 +570,7 @@ private:
   std::string identity_key_;      // during login only
   std::string nonce_;             // during login only
 
+  int64_t connected_at_ = 0;  // ms since the epoch
   steady::time_point last_rx_;
   steady::time_point last_beat_forwarded_;
   token_bucket message_rate_;

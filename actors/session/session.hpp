@@ -32,9 +32,12 @@
 namespace parley {
 
 /// The node's helpers a session asks during login.
+struct node_metrics;
+
 struct node_services {
   caf::actor verifier;  // checks login proofs
   caf::actor throttle;  // slows down login floods and guessing
+  node_metrics* metrics = nullptr;  // the node's tally; outlives every session
   std::shared_ptr<const media::token_key> media_key;  // signs media tokens; may be null
 };
 

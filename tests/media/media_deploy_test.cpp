@@ -27,7 +27,7 @@ uint16_t free_base() {
   for (int attempt = 0; attempt < 50; ++attempt) {
     uint16_t base = static_cast<uint16_t>(30000 + (::getpid() * 13 + attempt * 331) % 20000);
     bool ok = true;
-    for (int off : {0, 1, 101, 200, 201, 202}) {
+    for (int off : {0, 1, 101, 201, 301, 400, 401, 402}) {
       int fd = ::socket(AF_INET, SOCK_STREAM, 0);
       sockaddr_in addr{};
       addr.sin_family = AF_INET;
@@ -73,7 +73,7 @@ TEST_CASE("local-cluster.sh --media: HAProxy sends a blob's upload and downloads
       run_command(cmd);
     }
   } stop{env + script + " stop" + where + " > /dev/null 2>&1"};
-  auto media_url = "http://127.0.0.1:" + std::to_string(base + 200);
+  auto media_url = "http://127.0.0.1:" + std::to_string(base + 400);
 
   std::string error;
   auto key = media::token_key::load(dir / "c/media.key", error);
