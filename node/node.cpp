@@ -215,7 +215,7 @@ void node::stop() {
   membership_ = nullptr;
   metrics_endpoint_ = nullptr;
   admin_port_actor_ = nullptr;
-  services_ = node_services{nullptr, nullptr, &metrics_};
+  services_ = node_services{nullptr, nullptr, &metrics_, nullptr};
   actors_ = node_actors{};
   log(log_level::info, "node: stopped");
 }
