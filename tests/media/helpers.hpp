@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 
 namespace parley::test {
 
@@ -33,6 +34,18 @@ inline command_result run_command(const std::string& cmd) {
   auto status = ::pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+/// Whether `condition` holds within `seconds`, asking every 50 ms. For what a
+/// server does just after its answer went out (a log line, a deletion).
+template <class F>
+bool eventually(F condition, int seconds = 10) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (condition())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
 }
 
 /// `size` random bytes in a new file at `path`.

@@ -159,7 +159,7 @@ TEST_CASE("parley-chat send-file and fetch: 100 MiB byte for byte through a node
   CHECK(fetched.out.find("\"type\":\"fetched\"") != std::string::npos);
   CHECK(same_files(dir / "big.bin", dir / "out.bin"));
   // Its one recipient has it: the media service deleted it, and says so.
-  CHECK(count_files(media.blob_dir()) == 0);
+  CHECK(eventually([&] { return count_files(media.blob_dir()) == 0; }));
   auto again = chat(node, dir, "--user bob fetch " + id.substr(0, 16) + " " + dir / "again.bin");
   CHECK(again.exit_code == 1);
   CHECK(again.out.find("no longer has this file") != std::string::npos);
@@ -198,7 +198,8 @@ TEST_CASE("fetch resumes an interrupted download with Range") {
   REQUIRE(fetched.exit_code == 0);
   CHECK(fetched.out.find("\"resumedAt\":" + std::to_string(half)) != std::string::npos);
   CHECK(same_files(dir / "photo.jpg", dir / "out.jpg"));
-  CHECK(media.log().find("GET " + id.substr(0, 16) + " bob 206") != std::string::npos);
+  CHECK(eventually(
+    [&] { return media.log().find("GET " + id.substr(0, 16) + " bob 206") != std::string::npos; }));
   CHECK(run_command("ls " + part + " 2>/dev/null").out.empty());
 }
 
