@@ -271,13 +271,21 @@ outcome<download_report> fetch_media(const media_ref& ref, const std::string& ou
       headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
     ++report.attempts;
     uint64_t pos = offset;
-    bool whole = false;  // a 200: the body starts at byte 0
-    auto res = http.request("GET", target, headers, [&](const char* data, size_t size) -> outcome<done> {
-      if (whole && pos == offset) {
-        pos = 0;
-        if (::ftruncate(fd, 0) != 0)
-          return local("cannot truncate " + part);
-        whole = false;
+    bool started = false;
+    auto sink = [&](const http_response& head, const char* data,
+                    size_t size) -> outcome<done> {
+      if (!started) {
+        started = true;
+        if (head.status == 200 && pos > 0) {
+          // The Range was ignored: the body starts at byte 0.
+          if (::ftruncate(fd, 0) != 0)
+            return local("cannot truncate " + part);
+          pos = 0;
+        } else if (head.status == 206
+                   && head.header("content-range").rfind("bytes " + std::to_string(pos) + "-", 0)
+                        != 0) {
+          return local("the media service sent another range than the one asked for");
+        }
       }
       if (pos + size > total)
         return local("the media service sent more than the blob's size");
@@ -294,7 +302,9 @@ outcome<download_report> fetch_media(const media_ref& ref, const std::string& ou
       if (opts.progress)
         opts.progress(pos, total);
       return done{};
-    });
+    };
+    auto res = http.request("GET", target, headers, sink);
+    auto before = offset;
     // What arrived is kept, even from a request that broke off.
     ::fstat(fd, &st);
     offset = std::min<uint64_t>(static_cast<uint64_t>(st.st_size), total);
@@ -308,11 +318,15 @@ outcome<download_report> fetch_media(const media_ref& ref, const std::string& ou
     switch (res->status) {
       case 200:
       case 206:
-        continue;  // done when offset reached total
+        // Done when offset reached total; an answer that brought nothing counts
+        // as a failure.
+        if (offset < total && offset <= before && !budget.failed())
+          return local("the media service sends no more of the blob");
+        continue;
       case 416:
         if (offset >= total)
           continue;
-        [[fallthrough]];
+        return local("the media service's blob is smaller than the message says");
       case 401: {
         auto fresh = get_grant(tokens, wire::MediaAction::DOWNLOAD, ref.id, 0, {}, opts);
         if (!fresh)

@@ -240,7 +240,7 @@ outcome<done> read_body(socket_io& io, const std::string& method, http_response&
     auto take = until_close ? in.size() : static_cast<size_t>(std::min<uint64_t>(in.size(), remaining));
     if (take > 0) {
       if (to_sink) {
-        if (auto ok = (*sink)(in.data(), take); !ok)
+        if (auto ok = (*sink)(res, in.data(), take); !ok)
           return ok;
       } else if (res.body.size() < max_kept_body) {
         res.body.append(in.data(), std::min(take, max_kept_body - res.body.size()));

@@ -41,8 +41,9 @@ struct http_response {
 /// Produces a request body: fills `out` with up to `max` bytes, 0 at the end.
 using body_source = std::function<outcome<size_t>(char* out, size_t max)>;
 
-/// Takes a response body as it arrives.
-using body_sink = std::function<outcome<done>(const char* data, size_t size)>;
+/// Takes a response body as it arrives, with the response's status and headers.
+using body_sink =
+  std::function<outcome<done>(const http_response& head, const char* data, size_t size)>;
 
 class http_client {
 public:
