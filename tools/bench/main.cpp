@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
                  "node process(es) to watch (default: whoever listens on --port)")
     ->delimiter(',');
   app.add_flag("--json", p.json, "print one JSON object instead of the table");
+  app.add_option("--json-file", p.json_file, "write the JSON object to FILE too");
   app.add_flag("--quiet", p.quiet, "no progress line");
   app.add_option("--payload", p.payload, "bytes per message (>= 32)")->capture_default_str();
   app.add_option("--drain", p.drain,

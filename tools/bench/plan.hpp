@@ -43,6 +43,7 @@ struct plan {
   std::string keys_file;
   bool force_register = false;     // register even users read from the key file
   bool json = false;
+  std::string json_file;           // also write the JSON object here
   bool quiet = false;
 
   uint32_t run_code = 0;           // tells this invocation's messages from others'

@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <limits>
 
@@ -120,7 +121,8 @@ void add_run(sheet& s, const run_context& ctx, size_t procs) {
   s.count("users", static_cast<int64_t>(ctx.users.users.size()));
   s.text("run", ctx.users.run);
   s.count("processes", static_cast<int64_t>(procs));
-  s.count("payload_bytes", static_cast<int64_t>(p.payload));
+  if (p.workload != "w1" && p.workload != "register")
+    s.count("payload_bytes", static_cast<int64_t>(p.payload));
 }
 
 void add_registration(sheet& s, const run_context& ctx, const registration& reg) {
@@ -263,6 +265,12 @@ int conclude(sheet& s, const run_context& ctx, coordinator& c, checks& ch) {
     std::cout << s.json() << std::endl;
   else
     std::cout << s.table() << std::flush;
+  if (!ctx.p.json_file.empty()) {
+    std::ofstream file(ctx.p.json_file, std::ios::trunc);
+    file << s.json() << "\n";
+    if (!file)
+      std::cerr << "parley-bench: cannot write " << ctx.p.json_file << "\n";
+  }
   return ch.failed.empty() ? 0 : 1;
 }
 
