@@ -27,6 +27,7 @@ constexpr size_t read_buffer_bytes = 256 * 1024;
 constexpr size_t max_ack_ids = 1024;   // an Ack of 1024 ids is ≈ 25 KB, under max-frame
 constexpr size_t max_events = 512;
 constexpr int64_t second_ns = 1'000'000'000;
+constexpr int64_t retry_delay_ns = 50'000'000;
 
 std::string_view text_view(capnp::Text::Reader t) {
   return {t.cStr(), t.size()};
@@ -646,16 +647,24 @@ void driver::on_error(uint32_t index, int code, std::string_view message,
   auto what = std::string(parley::to_string(static_cast<wire::ErrorCode>(code))) + ": "
               + std::string(message);
   if (!refers_to.empty()) {
-    note("send refused: " + what);
     auto parts = read_id(refers_to);
     if (!parts || parts->run_code != plan_.run_code || parts->sender != c.user)
-      return;
+      return note("error for a send of another run: " + what);
     auto& u = local(c.user);
     if (parts->seq < u.pending_base || parts->seq >= u.next_seq)
       return;
     auto& p = u.pending[parts->seq - u.pending_base];
     if (p.sent_tick || p.refused)
       return;
+    auto why = static_cast<wire::ErrorCode>(code);
+    if (retryable(why) && why != wire::ErrorCode::SHUTTING_DOWN) {
+      // "Try again": the node may have stored it or not; the same id again
+      // is answered like the first and never delivered twice.
+      note("send answered " + what + "; retransmitting");
+      retries_.push_back({c.user, parts->seq, arrival_ns_ + retry_delay_ns});
+      return;
+    }
+    note("send refused: " + what);
     p.refused = true;
     --u.in_flight;
     --unsettled_;
@@ -717,6 +726,33 @@ void driver::send_message(uint32_t user, bool record) {
   queue_flush(static_cast<uint32_t>(u.conn));
 }
 
+void driver::resend(uint32_t user, uint64_t seq) {
+  auto& u = local(user);
+  if (seq < u.pending_base || seq >= u.next_seq)
+    return;
+  auto& p = u.pending[seq - u.pending_base];
+  if (p.sent_tick || p.refused)
+    return;
+  if (!can_send(u)) {
+    // Its connection is gone: the message's fate is unknown, count it refused.
+    p.refused = true;
+    --u.in_flight;
+    --unsettled_;
+    ++stats_[counter::refused];
+    settle_front(u);
+    return;
+  }
+  stamp s{plan_.run_code, user, u.recipient, seq, p.sent_ns};
+  write_stamp(s, payload_.data(), payload_.size());
+  auto& c = *conns_[static_cast<uint32_t>(u.conn)];
+  encoder_.send(c.out, make_id(plan_.run_code, user, seq),
+                users_set_.users[u.recipient].name,
+                {reinterpret_cast<const char*>(payload_.data()), payload_.size()});
+  ++stats_[counter::retransmits];
+  ++stats_[counter::frames_out];
+  queue_flush(static_cast<uint32_t>(u.conn));
+}
+
 bool driver::can_send(const local_user& u) const {
   return u.sender && u.conn >= 0
          && conns_[static_cast<uint32_t>(u.conn)]->state == conn_state::ready;
@@ -769,6 +805,11 @@ void driver::service_timers(int64_t now) {
     if (now >= stop_ns_)
       open_loop_ = false;
   }
+  while (!retries_.empty() && retries_.front().due_ns <= now) {
+    auto r = retries_.front();
+    retries_.pop_front();
+    resend(r.user, r.seq);
+  }
   if (now >= next_heartbeat_check_) {
     next_heartbeat_check_ = now + second_ns;
     // Silent connections beat before the node's interval runs out.
@@ -792,6 +833,8 @@ void driver::service_timers(int64_t now) {
 
 int64_t driver::next_timer(int64_t now) const {
   auto next = std::min(next_heartbeat_check_, next_progress_);
+  if (!retries_.empty())
+    next = std::min(next, retries_.front().due_ns);
   if (open_loop_) {
     auto due_ns = start_ns_
                   + static_cast<int64_t>(static_cast<double>(open_sent_) / rate_per_ns_);

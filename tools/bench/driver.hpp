@@ -215,6 +215,8 @@ private:
 
   // -- sending --------------------------------------------------------------------
   void send_message(uint32_t user, bool record);
+  /// Sends pending message `seq` of `user` again, same id and stamp.
+  void resend(uint32_t user, uint64_t seq);
   bool can_send(const local_user& u) const;
   void refill(uint32_t user);
   void settle_front(local_user& u);
@@ -265,6 +267,14 @@ private:
   uint64_t open_sent_ = 0;  // open loop: sends due so far that were handled
   size_t turn_ = 0;         // open loop: whose turn
   uint64_t unsettled_ = 0;
+
+  /// A send answered with a retryable error, to be repeated at `due_ns`.
+  struct retry {
+    uint32_t user = 0;
+    uint64_t seq = 0;
+    int64_t due_ns = 0;
+  };
+  std::deque<retry> retries_;
 
   int64_t next_heartbeat_check_ = 0;
   int64_t next_progress_ = 0;

@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
                  "give up waiting for outstanding answers after this many seconds "
                  "without progress")
     ->capture_default_str();
+  app.add_option("--start-delay", p.start_delay,
+                 "seconds between the last login and the first send (time to attach "
+                 "a profiler)")
+    ->capture_default_str();
   app.add_option("--procs", p.procs, "load processes (default: by --max-per-process)");
   app.add_option("--max-per-process", p.max_per_process, "connections per process")
     ->capture_default_str();

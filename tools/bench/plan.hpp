@@ -32,6 +32,7 @@ struct plan {
   double hold = 2;             // w1: seconds all stay logged in after the RSS reading
   double settle = 1;           // w1: seconds between the last login and the RSS reading
   double drain = 30;           // seconds to wait for outstanding answers at the end
+  double start_delay = 0.2;    // w2-w5: seconds between the last login and the first send
 
   size_t login_concurrency = 256;  // logins under way at once, per process
   size_t register_connections = 8;

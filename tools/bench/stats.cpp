@@ -19,7 +19,8 @@ const char* name_of(counter c) noexcept {
     "sent_ticks",      "refused",         "delivered",       "duplicates",
     "reordered",       "delivered_ticks", "duplicate_ticks", "stale",
     "errors",          "closed",          "frames_in",       "frames_out",
-    "bytes_in",        "bytes_out",       "wakeups",         "writes"};
+    "bytes_in",        "bytes_out",       "wakeups",         "writes",
+    "retransmits"};
   static_assert(sizeof(names) / sizeof(names[0]) == counter_count);
   return names[static_cast<size_t>(c)];
 }

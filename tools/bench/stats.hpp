@@ -36,6 +36,7 @@ enum class counter : uint8_t {
   bytes_out,
   wakeups,          // epoll_wait returns with work
   writes,           // send() calls
+  retransmits,      // sends repeated (same id) after a retryable error
   count_
 };
 

@@ -142,6 +142,7 @@ void add_messages(sheet& s, const report& r, checks& ch) {
   s.count("sent", n(counter::sends));
   s.count("sent_ticks", n(counter::sent_ticks));
   s.count("refused", n(counter::refused));
+  s.count("retransmits", n(counter::retransmits));
   s.count("delivered", n(counter::delivered));
   s.count("delivered_ticks", n(counter::delivered_ticks));
   s.count("lost", lost);
@@ -434,7 +435,7 @@ int run_pairs(const run_context& ctx, bool fixed_rate) {
   if (!in)
     return fail(c, "login");
   auto login_ns = in->at(mark::last_welcome) - login_from;
-  auto start = now_ns() + 200'000'000;
+  auto start = now_ns() + ns_of(p.start_delay);
   auto stop = start + ns_of(p.seconds);
   c.go_all("logged-in", std::to_string(start) + " " + std::to_string(stop));
   c.idle_until(start);
@@ -547,7 +548,7 @@ int run_w4(const run_context& ctx) {
   c.go_all("registered");
   if (!c.wait_all("logged-in"))
     return fail(c, "login");
-  auto start = now_ns() + 100'000'000;
+  auto start = now_ns() + ns_of(p.start_delay);
   c.go_all("logged-in", std::to_string(start));
   c.idle_until(start);
   c.reset_peak();
