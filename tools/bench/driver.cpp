@@ -542,13 +542,10 @@ void driver::on_deliver(uint32_t index, std::string_view from, std::string_view 
     return;
   // Everything is acknowledged, this run's or not: the inbox must empty.
   if (id.size() == message_id_bytes) {
-    if (!c.ack_ids.empty() && c.ack_peer != from)
-      emit_ack_frame(c);
-    if (c.ack_ids.empty())
-      c.ack_peer.assign(from);
-    auto& slot = c.ack_ids.emplace_back();
+    auto& ids = ack_group(c, from);
+    auto& slot = ids.emplace_back();
     std::memcpy(slot.data(), id.data(), slot.size());
-    if (c.ack_ids.size() >= max_ack_ids)
+    if (ids.size() >= max_ack_ids)
       emit_ack_frame(c);
     queue_flush(index);
   }
@@ -689,12 +686,25 @@ void driver::on_error(uint32_t index, int code, std::string_view message,
   }
 }
 
+std::vector<message_id>& driver::ack_group(connection& c, std::string_view from) {
+  for (size_t i = 0; i < c.ack_groups; ++i)
+    if (c.acks[i].first == from)
+      return c.acks[i].second;
+  if (c.ack_groups == c.acks.size())
+    c.acks.emplace_back();
+  auto& group = c.acks[c.ack_groups++];
+  group.first.assign(from);
+  group.second.clear();
+  return group.second;
+}
+
 void driver::emit_ack_frame(connection& c) {
-  if (!c.ack_ids.empty()) {
-    encoder_.ack(c.out, c.ack_peer, c.ack_ids);
+  for (size_t i = 0; i < c.ack_groups; ++i) {
+    encoder_.ack(c.out, c.acks[i].first, c.acks[i].second);
     ++stats_[counter::frames_out];
-    c.ack_ids.clear();
+    c.acks[i].second.clear();
   }
+  c.ack_groups = 0;
   if (!c.receipt_seqs.empty()) {
     encoder_.ack_receipts(c.out, c.receipt_seqs);
     ++stats_[counter::frames_out];

@@ -142,9 +142,10 @@ private:
     int64_t started_ns = 0;
     int64_t last_write_ns = 0;
     int64_t heartbeat_ns = 0;
-    // Acknowledgements gathered during this wakeup.
-    std::string ack_peer;
-    std::vector<message_id> ack_ids;
+    // Acknowledgements gathered during this wakeup: ids by sender (an inbox
+    // interleaves its senders), receipt seqs.
+    std::vector<std::pair<std::string, std::vector<message_id>>> acks;
+    size_t ack_groups = 0;  // acks[0, ack_groups) are in use; the rest keep capacity
     std::vector<uint64_t> receipt_seqs;
     // Registration: run indexes still to send, and sent without an answer.
     std::vector<uint32_t> to_register;
@@ -209,8 +210,10 @@ private:
   void on_receipt(uint32_t index, uint64_t seq, std::string_view id, int state);
   void on_error(uint32_t index, int code, std::string_view message,
                 std::string_view refers_to);
-  /// Writes the acknowledgements gathered on `c` so far.
+  /// Writes the acknowledgements gathered on `c` so far, an Ack per sender.
   void emit_ack_frame(connection& c);
+  /// The group of `c.acks` for sender `from`, made if needed.
+  std::vector<message_id>& ack_group(connection& c, std::string_view from);
   void feed_registrations(uint32_t index);
 
   // -- sending --------------------------------------------------------------------

@@ -7,7 +7,8 @@
 #   tools/bench/measure.sh [OUT [WORKLOAD...]]   (default: out/bench; w1 w2 w3 w4)
 #
 # Environment: PARLEY_BUILD_DIR (default build), BENCH_PORT (default 7311),
-# BENCH_SECONDS (sending time of w2 and w3, default 20).
+# BENCH_SECONDS (sending time of w2 and w3, default 20), BENCH_NODE_ARGS (more
+# parley-node options, e.g. --parley.read-chunk=256).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${PARLEY_BUILD_DIR:-$root/build}"
@@ -26,7 +27,7 @@ start_node() {  # "keep": on the data folder of the last node
   [ "${1:-}" = keep ] || rm -rf "$data"
   rm -f "$out/port"
   taskset -c 0 "$build/parley-node" --host=127.0.0.1 --port="$port" \
-    --data-dir="$data" --port-file="$out/port" >>"$out/node.log" 2>&1 &
+    --data-dir="$data" --port-file="$out/port" ${BENCH_NODE_ARGS:-} >>"$out/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 100); do
     [ -s "$out/port" ] && return 0
