@@ -37,9 +37,23 @@ start_node() {  # "keep": on the data folder of the last node
   exit 1
 }
 
+# A node that does not stop within 30 s is hung: its threads' stacks go to
+# OUT/hung-<pid>.txt (with gdb), then it is killed.
 stop_node() {
   [ -n "$node_pid" ] || return 0
   kill -TERM "$node_pid"
+  for _ in $(seq 300); do
+    kill -0 "$node_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$node_pid" 2>/dev/null; then
+    echo "measure: node $node_pid did not stop; see $out/hung-$node_pid.txt" >&2
+    if command -v gdb >/dev/null; then
+      timeout 60 gdb -p "$node_pid" -batch -ex "thread apply all bt 16" \
+        >"$out/hung-$node_pid.txt" 2>&1 || true
+    fi
+    kill -KILL "$node_pid"
+  fi
   wait "$node_pid" || true
   node_pid=""
 }
@@ -55,9 +69,14 @@ bench() {
     ps -eo pid,pcpu,comm --sort=-pcpu | sed -n '2,5p' | sed 's/^/#   /'
     echo "# taskset -c 1 parley-bench --port $port --node-pid NODE $*"
   } >"$out/$name.txt"
-  taskset -c 1 "$build/parley-bench" --port "$port" --node-pid "$node_pid" \
-    --json-file "$out/$name.json" "$@" | tee -a "$out/$name.txt"
+  # A run whose checks fail is recorded, and the others still run.
+  if ! taskset -c 1 "$build/parley-bench" --port "$port" --node-pid "$node_pid" \
+    --json-file "$out/$name.json" "$@" | tee -a "$out/$name.txt"; then
+    echo "measure: $name failed its checks" >&2
+    failed+=("$name")
+  fi
 }
+failed=()
 
 # One key file of 18,000 users for every workload.
 if [ ! -s "$keys" ]; then
@@ -102,3 +121,8 @@ for w in "${workloads[@]}"; do
       ;;
   esac
 done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "measure: failed: ${failed[*]}" >&2
+  exit 1
+fi
