@@ -618,10 +618,6 @@ int run_w4(const run_context& ctx) {
 
 } // namespace
 
-size_t users_needed(const plan& p) {
-  return p.users;
-}
-
 int run_workload(const run_context& ctx) {
   auto& w = ctx.p.workload;
   if (w == "register")

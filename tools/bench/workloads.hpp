@@ -27,9 +27,6 @@ struct run_context {
   bool save_keys = false;     // write p.keys_file once registered
 };
 
-/// Users the workload needs.
-size_t users_needed(const plan& p);
-
 /// Runs p.workload; prints the results; returns the exit code (0: every
 /// check held, 1: a check failed or the run did not finish).
 int run_workload(const run_context& ctx);
