@@ -8,7 +8,9 @@
 #
 # Environment: PARLEY_BUILD_DIR (default build), BENCH_PORT (default 7311),
 # BENCH_SECONDS (sending time of w2 and w3, default 20), BENCH_NODE_ARGS (more
-# parley-node options, e.g. --parley.read-chunk=256).
+# parley-node options, e.g. --parley.read-chunk=256). The node's per-client
+# limits (rate, logins per address, connections) are lifted: the workloads
+# measure its capacity, and one bench process is one address sending for many.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${PARLEY_BUILD_DIR:-$root/build}"
@@ -27,7 +29,10 @@ start_node() {  # "keep": on the data folder of the last node
   [ "${1:-}" = keep ] || rm -rf "$data"
   rm -f "$out/port"
   taskset -c 0 "$build/parley-node" --host=127.0.0.1 --port="$port" \
-    --data-dir="$data" --port-file="$out/port" ${BENCH_NODE_ARGS:-} >>"$out/node.log" 2>&1 &
+    --data-dir="$data" --port-file="$out/port" --admin-port=0 --metrics-port=0 \
+    --parley.rate-messages=10000000 --parley.rate-bytes=10000000000 \
+    --parley.login-rate=1000000 --parley.max-connections=100000 \
+    ${BENCH_NODE_ARGS:-} >>"$out/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 100); do
     [ -s "$out/port" ] && return 0
