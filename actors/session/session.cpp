@@ -109,6 +109,13 @@ public:
   }
 
 private:
+  /// A send the store has not answered yet.
+  struct unanswered_send {
+    std::string id;
+    std::string member;  // the recipient's home
+    steady::time_point since;
+  };
+
   // -- input -----------------------------------------------------------------------
 
   void on_data(const caf::io::new_data_msg& msg) {
@@ -156,7 +163,7 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.store, settings_->request_timeout, register_atom::value,
+    self_->request(home->actors.store, caf::infinite, register_atom::value,
                    r.user, std::move(r.identity_key))
       .then(
         [this, user = r.user](caf::ok_atom) {
@@ -175,7 +182,7 @@ private:
     if (!home)
       return;
     phase_ = phase::challenged;
-    self_->request(services_.throttle, settings_->request_timeout, login_atom::value,
+    self_->request(services_.throttle, caf::infinite, login_atom::value,
                    r.user, peer_address())
       .then(
         [this, user = r.user, store = home->actors.store](uint32_t wait_ms) {
@@ -193,7 +200,7 @@ private:
 
   /// Fetches the user's identity key and sends a fresh nonce to sign.
   void challenge(const std::string& user, const caf::actor& store) {
-    self_->request(store, settings_->request_timeout, user_key_atom::value, user)
+    self_->request(store, caf::infinite, user_key_atom::value, user)
       .then(
         [this, user](std::string& key) {
           if (phase_ != phase::challenged)
@@ -218,7 +225,7 @@ private:
     if (phase_ != phase::challenged || nonce_.empty())
       return error(wire::ErrorCode::UNEXPECTED, "prove answers a challenge");
     phase_ = phase::verifying;
-    self_->request(services_.verifier, settings_->request_timeout, verify_atom::value,
+    self_->request(services_.verifier, caf::infinite, verify_atom::value,
                    identity_key_, nonce_, std::move(r.signature))
       .then(
         [this](bool valid) {
@@ -244,7 +251,7 @@ private:
     }
     home_name_ = routes_->home_name(user_);
     home_generation_ = home->generation;
-    self_->request(home->actors.registry, settings_->request_timeout,
+    self_->request(home->actors.registry, caf::infinite,
                    attach_atom::value, user_, caf::actor_cast<caf::actor>(self_))
       .then(
         [this](caf::ok_atom) {
@@ -285,7 +292,7 @@ private:
     // A client keeps at most maxPendingSends unanswered (Welcome says how many).
     // Refusing is the backpressure: CAF 0.17 loses a read resumed in the same
     // loop iteration it was halted in, so halting the socket could stall it.
-    if (pending_sends_ >= settings_->max_pending_sends)
+    if (unanswered_.size() >= settings_->max_pending_sends)
       return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
     auto now = steady::now();
     auto wait = std::max(message_rate_.take(1, now),
@@ -307,27 +314,54 @@ private:
                    "the link to the recipient's home node changed; retry", r.id);
     flight.generation = home->generation;
     ++flight.count;
-    ++pending_sends_;
+    auto ticket = next_ticket_++;
+    unanswered_.emplace(ticket, unanswered_send{r.id, member, steady::now()});
     outgoing_message msg{user_, r.to, r.id, std::move(r.payload)};
-    self_->request(home->actors.store, settings_->request_timeout, append_atom::value,
+    // No request timeout: CAF 0.17 sets each one from this (the I/O) thread on
+    // its clock, which deadlocks against the I/O thread under load. The
+    // heartbeat tick gives up on sends unanswered for too long instead.
+    self_->request(home->actors.store, caf::infinite, append_atom::value,
                    std::move(msg))
       .then(
-        [this, id = r.id, to = r.to, member](int64_t time) {
-          send_answered(member);
-          outgoing::sent(out(), id, to, time);
+        [this, ticket, to = r.to](int64_t time) {
+          auto send = answered(ticket);
+          if (!send)
+            return;  // given up on already; the client sends it again
+          outgoing::sent(out(), send->id, to, time);
           flush();
         },
-        [this, id = r.id, member](const caf::error& err) {
-          send_answered(member);
-          request_failed(err, id);
+        [this, ticket](const caf::error& err) {
+          if (auto send = answered(ticket))
+            request_failed(err, send->id);
         });
   }
 
-  void send_answered(const std::string& member) {
-    --pending_sends_;
-    auto i = sends_in_flight_.find(member);
-    if (i != sends_in_flight_.end() && --i->second.count == 0)
-      sends_in_flight_.erase(i);
+  /// Takes a send off the unanswered list; nothing if it was given up on.
+  std::optional<unanswered_send> answered(uint64_t ticket) {
+    auto i = unanswered_.find(ticket);
+    if (i == unanswered_.end())
+      return std::nullopt;
+    auto send = std::move(i->second);
+    unanswered_.erase(i);
+    auto j = sends_in_flight_.find(send.member);
+    if (j != sends_in_flight_.end() && --j->second.count == 0)
+      sends_in_flight_.erase(j);
+    return send;
+  }
+
+  /// Answers `unavailable` for sends the store has not answered in time (its
+  /// node may be gone, and the request with it); a late answer is ignored.
+  void give_up_on_old_sends() {
+    auto limit = steady::now() - settings_->request_timeout;
+    std::vector<uint64_t> old;
+    for (auto& [ticket, send] : unanswered_)
+      if (send.since < limit)
+        old.push_back(ticket);
+    for (auto ticket : old)
+      if (auto send = answered(ticket))
+        error(wire::ErrorCode::UNAVAILABLE, "no answer in time; try again", send->id);
+    if (!old.empty())
+      flush();
   }
 
   void handle(ack_request& r) {
@@ -367,7 +401,7 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.presence, settings_->request_timeout,
+    self_->request(home->actors.presence, caf::infinite,
                    last_seen_atom::value, r.user)
       .then(
         [this](const presence_info& info) {
@@ -400,7 +434,7 @@ private:
     auto home = own_home();
     if (!home)
       return error(wire::ErrorCode::UNAVAILABLE, "this user's home node is unreachable");
-    self_->request(home->actors.store, settings_->request_timeout,
+    self_->request(home->actors.store, caf::infinite,
                    publish_keys_atom::value, user_, std::move(r.signed_prekey),
                    std::move(r.one_time_prekeys))
       .then(
@@ -417,7 +451,7 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.store, settings_->request_timeout,
+    self_->request(home->actors.store, caf::infinite,
                    fetch_bundle_atom::value, r.user)
       .then(
         [this](const prekey_bundle& b) {
@@ -490,6 +524,7 @@ private:
   void check_heartbeats() {
     if (phase_ != phase::logged_in)
       return;
+    give_up_on_old_sends();
     auto silence = steady::now() - last_rx_;
     if (silence > settings_->heartbeat_interval * settings_->missed_heartbeats) {
       close(wire::ErrorCode::HEARTBEAT_TIMEOUT, "missed heartbeats");
@@ -575,7 +610,8 @@ private:
   steady::time_point last_beat_forwarded_;
   token_bucket message_rate_;
   token_bucket byte_rate_;
-  size_t pending_sends_ = 0;
+  std::unordered_map<uint64_t, unanswered_send> unanswered_;  // by ticket
+  uint64_t next_ticket_ = 0;
   /// Unanswered sends per home member, and the link they went over.
   struct in_flight {
     uint64_t generation = 0;
