@@ -21,6 +21,7 @@
 // home node, or (stop_atom) from the listener.
 #pragma once
 
+#include "actors/call/turn.hpp"
 #include "actors/cluster/routes.hpp"
 #include "actors/config.hpp"
 
@@ -34,6 +35,7 @@ namespace parley {
 struct node_services {
   caf::actor verifier;  // checks login proofs
   caf::actor throttle;  // slows down login floods and guessing
+  std::shared_ptr<const turn_config> turn;  // TURN credentials; none: not offered
 };
 
 /// Hands the accepted connection `hdl` from `acceptor` to a new session, which
