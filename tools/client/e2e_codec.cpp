@@ -1,12 +1,16 @@
 #include "tools/client/e2e_codec.hpp"
 
+#include "tools/client/e2e/content.hpp"
 #include "tools/client/e2e/envelope.hpp"
 #include "tools/client/e2e/prekeys.hpp"
 #include "tools/client/e2e/safety_number.hpp"
 #include "tools/client/e2e/session.hpp"
 
+#include "tools/client/message_id.hpp"
+
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace parley::client {
@@ -19,6 +23,35 @@ constexpr const char* one_time_kind = "one-time-prekey";  // name: id
 constexpr const char* session_kind = "session";           // name: peer
 constexpr const char* contact_kind = "identity";          // name: peer
 constexpr const char* counter_kind = "counter";           // name: what
+constexpr const char* own_sender_key_kind = "own-sender-key";  // name: group (hex)
+constexpr const char* holders_kind = "sender-key-holders";     // name: group (hex)
+constexpr const char* sender_key_kind = "sender-key";  // name: group/sender/key id
+
+std::string sender_key_name(const std::string& group, const std::string& sender,
+                            uint32_t key_id) {
+  return to_hex(group) + "/" + sender + "/" + std::to_string(key_id);
+}
+
+/// The members a sender key went to, one a line.
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos < text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string::npos)
+      end = text.size();
+    if (end > pos)
+      out.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (auto& l : lines)
+    out += l + "\n";
+  return out;
+}
 
 failure crypto(const std::string& what, e2e::error why) {
   return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
@@ -124,8 +157,8 @@ outcome<done> e2e_codec::publish_one_time(connection& conn, uint32_t count) {
 
 // -- sealing and opening --------------------------------------------------------
 
-outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
-                                     const std::string& body) {
+outcome<std::string> e2e_codec::seal_content(connection& conn, const std::string& peer,
+                                             const std::string& plaintext) {
   auto saved = store_.secret(session_kind, peer);
   if (!saved)
     return saved.error();
@@ -150,7 +183,7 @@ outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
       return ok.error();
     sess.emplace(std::move(*started));
   }
-  auto payload = sess->encrypt(body);
+  auto payload = sess->encrypt(plaintext);
   if (!payload)
     return crypto("encrypting for " + peer, payload.failure());
   if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(*sess)); !ok)
@@ -158,7 +191,8 @@ outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
   return std::move(*payload);
 }
 
-outcome<std::string> e2e_codec::open(const std::string& peer, const std::string& payload) {
+outcome<std::string> e2e_codec::open_content(const std::string& peer,
+                                           const std::string& payload) {
   auto env = e2e::decode_envelope(payload);
   if (!env)
     return crypto("message from " + peer, env.failure());
@@ -218,6 +252,161 @@ outcome<std::string> e2e_codec::open(const std::string& peer, const std::string&
   if (!plain)
     return crypto("message from " + peer, plain.failure());
   if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(*sess)); !ok)
+    return ok.error();
+  return std::move(*plain);
+}
+
+// -- what travels: bodies, sender keys, call signals --------------------------------
+
+outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
+                                     const std::string& body) {
+  return seal_content(conn, peer, e2e::encode(e2e::content{e2e::text_body{body}}));
+}
+
+outcome<std::optional<std::string>> e2e_codec::open(const std::string& peer,
+                                                    const std::string& payload) {
+  auto plaintext = open_content(peer, payload);
+  if (!plaintext)
+    return plaintext.error();
+  auto c = e2e::decode_content(*plaintext);
+  sodium_memzero(plaintext->data(), plaintext->size());
+  if (!c)
+    return crypto("message from " + peer, c.failure());
+  if (auto body = std::get_if<e2e::text_body>(&*c))
+    return std::optional<std::string>{std::move(body->text)};
+  if (auto key = std::get_if<e2e::sender_key_distribution>(&*c)) {
+    // Another member's key for a group: kept under its id, so that messages
+    // sealed with an older key of theirs still open.
+    auto k = e2e::sender_key::from_distribution(*key, peer);
+    if (auto ok = store_.put_secret(sender_key_kind,
+                                    sender_key_name(key->group, peer, key->key_id),
+                                    e2e::encode(k));
+        !ok)
+      return ok.error();
+    return std::optional<std::string>{};
+  }
+  return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                 "a call signal from " + peer + " where a message was expected"};
+}
+
+outcome<std::string> e2e_codec::seal_call(connection& conn, const std::string& peer,
+                                          const std::string& call,
+                                          wire::CallSignalKind kind,
+                                          const std::string& data) {
+  return seal_content(
+    conn, peer,
+    e2e::encode(e2e::content{e2e::call_content{call, static_cast<uint16_t>(kind), data}}));
+}
+
+outcome<std::string> e2e_codec::open_call(const call_event& signal) {
+  auto plaintext = open_content(signal.peer, signal.payload);
+  if (!plaintext)
+    return plaintext.error();
+  auto c = e2e::decode_content(*plaintext);
+  if (!c)
+    return crypto("call signal from " + signal.peer, c.failure());
+  auto call = std::get_if<e2e::call_content>(&*c);
+  // The node could relabel what it passes on: the sealed call and kind decide.
+  if (call == nullptr || call->call != signal.call
+      || call->kind != static_cast<uint16_t>(signal.kind))
+    return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                   "a call signal from " + signal.peer + " that is not what it claims"};
+  return std::move(call->data);
+}
+
+// -- groups -------------------------------------------------------------------------
+
+outcome<std::vector<std::string>> e2e_codec::sender_key_holders(const std::string& group) {
+  auto held = store_.secret(holders_kind, to_hex(group));
+  if (!held)
+    return held.error();
+  return *held ? split_lines(**held) : std::vector<std::string>{};
+}
+
+outcome<std::string> e2e_codec::seal_group(connection& conn, const group_info& group,
+                                           const std::string& body) {
+  auto name = to_hex(group.group);
+  auto saved = store_.secret(own_sender_key_kind, name);
+  if (!saved)
+    return saved.error();
+  auto holders = sender_key_holders(group.group);
+  if (!holders)
+    return holders.error();
+  std::optional<e2e::sender_key> key;
+  if (*saved) {
+    auto decoded = e2e::decode_sender_key(**saved);
+    if (!decoded)
+      return crypto("our sender key for " + group.name, decoded.failure());
+    key.emplace(std::move(*decoded));
+  }
+  // Someone who holds our key is no longer a member: a new key, which only the
+  // members of now will get, so that they alone can read what follows.
+  bool someone_left = std::any_of(holders->begin(), holders->end(),
+                                  [&](const std::string& h) { return !group.has(h); });
+  if (!key || someone_left) {
+    key.emplace(e2e::sender_key::generate(group.group, user_));
+    holders->clear();
+    auto kept = store_.transaction([&]() -> outcome<done> {
+      if (auto ok = store_.put_secret(own_sender_key_kind, name, e2e::encode(*key)); !ok)
+        return ok;
+      return store_.erase_secret(holders_kind, name);
+    });
+    if (!kept)
+      return kept.error();
+  }
+  // Hand the key, as it stands before this message, to members who lack it.
+  std::vector<connection::outgoing> handouts;
+  std::vector<std::string> given;
+  auto distribution = e2e::encode(e2e::content{key->distribution()});
+  for (auto& m : group.members) {
+    if (m.user == user_
+        || std::find(holders->begin(), holders->end(), m.user) != holders->end())
+      continue;
+    auto sealed = seal_content(conn, m.user, distribution);
+    if (!sealed)
+      return sealed.error();
+    handouts.push_back({m.user, new_message_id(), std::move(*sealed)});
+    given.push_back(m.user);
+  }
+  sodium_memzero(distribution.data(), distribution.size());
+  if (!handouts.empty()) {
+    // Their sent ticks put the keys into the members' inboxes ahead of the
+    // group message that needs them, which is posted only after.
+    if (auto ok = conn.send_many(handouts, 64); !ok)
+      return ok.error();
+    holders->insert(holders->end(), given.begin(), given.end());
+    if (auto ok = store_.put_secret(holders_kind, name, join_lines(*holders)); !ok)
+      return ok.error();
+  }
+  auto payload = key->encrypt(body);
+  if (!payload)
+    return crypto("encrypting for " + group.name, payload.failure());
+  if (auto ok = store_.put_secret(own_sender_key_kind, name, e2e::encode(*key)); !ok)
+    return ok.error();
+  return std::move(*payload);
+}
+
+outcome<std::string> e2e_codec::open_group(const std::string& group,
+                                           const std::string& sender,
+                                           const std::string& payload) {
+  auto msg = e2e::decode_sender_key_message(payload);
+  if (!msg)
+    return crypto("group message from " + sender, msg.failure());
+  auto key_name = sender_key_name(group, sender, msg->key_id);
+  auto saved = store_.secret(sender_key_kind, key_name);
+  if (!saved)
+    return saved.error();
+  if (!*saved)
+    return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                   "group message from " + sender + ": no sender key "
+                     + std::to_string(msg->key_id) + " of theirs for this group"};
+  auto key = e2e::decode_sender_key(**saved);
+  if (!key)
+    return crypto("sender key of " + sender, key.failure());
+  auto plain = key->decrypt(*msg);
+  if (!plain)
+    return crypto("group message from " + sender, plain.failure());
+  if (auto ok = store_.put_secret(sender_key_kind, key_name, e2e::encode(*key)); !ok)
     return ok.error();
   return std::move(*plain);
 }
