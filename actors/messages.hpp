@@ -52,8 +52,8 @@ struct node_actors {
   caf::actor store;
   caf::actor registry;
   caf::actor presence;
-  caf::actor groups;  // the group directory (actors/group/directory.hpp)
-  caf::actor calls;   // the call actor (actors/call/call.hpp)
+  caf::actor groups{};  // the group directory (actors/group/directory.hpp)
+  caf::actor calls{};   // the call actor (actors/call/call.hpp)
 };
 
 template <class Inspector>
@@ -89,11 +89,11 @@ struct inbox_item {
   std::string id;         // notices: a 16-byte id made of the group's epoch
   std::string payload;    // messages only
   int64_t time = 0;       // ms since the epoch
-  std::string group;      // group messages, aggregate receipts, notices: hex id
+  std::string group{};    // group messages, aggregate receipts, notices: hex id
   // Notices only: the group's name and epoch after the change, whom it concerns.
-  std::string name;
+  std::string name{};
   uint64_t epoch = 0;
-  std::vector<std::string> members;
+  std::vector<std::string> members{};
 
   item_kind what() const noexcept {
     return static_cast<item_kind>(kind);
@@ -126,7 +126,7 @@ struct forwarded_receipt {
   uint8_t state = 0;  // wire::ReceiptState
   int64_t time = 0;
   uint8_t kind = 0;   // receipt_kind
-  std::string group;  // member and aggregate receipts: the group's hex id
+  std::string group{};  // member and aggregate receipts: the group's hex id
 
   receipt_kind what() const noexcept {
     return static_cast<receipt_kind>(kind);

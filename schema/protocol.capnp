@@ -286,7 +286,8 @@ struct GroupNotice {
   epoch @3 :UInt64;           # the group's epoch after the change
   by @4 :Text;                # who made the change
   action @5 :GroupAction;
-  members @6 :List(Text);     # whom it concerns (created: every member)
+  members @6 :List(Text);     # whom it concerns (created: empty, it concerns
+                              # every member: query the group)
   time @7 :Int64;
 }
 

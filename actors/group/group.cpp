@@ -188,7 +188,8 @@ private:
       for (auto& m : others)
         g.members.push_back(group_member{m, false});
       state_ = std::move(g);
-      commit(rp, r.user, wire::GroupAction::CREATED, usernames(), usernames());
+      // The notice names nobody: every member is concerned (and may query).
+      commit(rp, r.user, wire::GroupAction::CREATED, {}, usernames());
     });
   }
 

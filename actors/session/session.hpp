@@ -35,7 +35,7 @@ namespace parley {
 struct node_services {
   caf::actor verifier;  // checks login proofs
   caf::actor throttle;  // slows down login floods and guessing
-  std::shared_ptr<const turn_config> turn;  // TURN credentials; none: not offered
+  std::shared_ptr<const turn_config> turn{};  // TURN credentials; none: not offered
 };
 
 /// Hands the accepted connection `hdl` from `acceptor` to a new session, which

@@ -36,7 +36,7 @@ struct message_status {
   uint64_t seq = 0;        // of the inbox item while it exists
   message_state state = message_state::stored;
   int64_t time = 0;        // when it was stored
-  std::string group;       // a group message: its group (hex); its receipts go
+  std::string group{};     // a group message: its group (hex); its receipts go
                            // to the group's home, not to the sender
 };
 

@@ -158,7 +158,7 @@ void printer::print(const client::group_notice& n) {
   auto where = "'" + n.name + "' (#" + group + ")";
   switch (n.action) {
     case wire::GroupAction::CREATED:
-      return emit(n.by + " created " + where + " with " + list);
+      return emit(n.by + " created " + where);
     case wire::GroupAction::ADDED:
       return emit(n.by + " added " + list + " to " + where);
     case wire::GroupAction::REMOVED:

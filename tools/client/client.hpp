@@ -38,7 +38,7 @@ struct message {
   std::string id;
   std::string payload;
   int64_t server_time = 0;
-  std::string group;  // a group message: the group's 16-byte id; else empty
+  std::string group{};  // a group message: the group's 16-byte id; else empty
 };
 
 struct receipt {
@@ -47,7 +47,7 @@ struct receipt {
   std::string peer;  // empty for a group message's tick
   wire::ReceiptState state = wire::ReceiptState::SENT;
   int64_t time = 0;
-  std::string group;  // a group message's tick (the aggregate): its 16-byte id
+  std::string group{};  // a group message's tick (the aggregate): its 16-byte id
 };
 
 struct presence {

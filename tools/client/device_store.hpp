@@ -68,7 +68,7 @@ struct stored_message {
   int64_t created = 0;      ///< ms since the epoch, this device's clock
   int64_t server_time = 0;  ///< ms since the epoch, the node's clock; 0 if unknown
   std::string error;        ///< why the node refused it (failed only)
-  std::string group;        ///< a group message: the group's hex id; ours then have
+  std::string group{};      ///< a group message: the group's hex id; ours then have
                             ///< the peer "#" and that id
 };
 

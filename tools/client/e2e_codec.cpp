@@ -26,6 +26,7 @@ constexpr const char* counter_kind = "counter";           // name: what
 constexpr const char* own_sender_key_kind = "own-sender-key";  // name: group (hex)
 constexpr const char* holders_kind = "sender-key-holders";     // name: group (hex)
 constexpr const char* sender_key_kind = "sender-key";  // name: group/sender/key id
+constexpr const char* handout_kind = "handout";  // name: id (hex) of a key handed out
 
 std::string sender_key_name(const std::string& group, const std::string& sender,
                             uint32_t key_id) {
@@ -316,6 +317,20 @@ outcome<std::string> e2e_codec::open_call(const call_event& signal) {
 
 // -- groups -------------------------------------------------------------------------
 
+outcome<bool> e2e_codec::consumes(const receipt& r) {
+  auto name = to_hex(r.id);
+  auto known = store_.secret(handout_kind, name);
+  if (!known)
+    return known.error();
+  if (!*known || **known != r.peer)
+    return false;
+  // Delivered is the last tick a key gets: nobody reads it.
+  if (r.state != wire::ReceiptState::SENT)
+    if (auto ok = store_.erase_secret(handout_kind, name); !ok)
+      return ok.error();
+  return true;
+}
+
 outcome<std::vector<std::string>> e2e_codec::sender_key_holders(const std::string& group) {
   auto held = store_.secret(holders_kind, to_hex(group));
   if (!held)
@@ -375,8 +390,15 @@ outcome<std::string> e2e_codec::seal_group(connection& conn, const group_info& g
     if (auto ok = conn.send_many(handouts, 64); !ok)
       return ok.error();
     holders->insert(holders->end(), given.begin(), given.end());
-    if (auto ok = store_.put_secret(holders_kind, name, join_lines(*holders)); !ok)
-      return ok.error();
+    auto kept = store_.transaction([&]() -> outcome<done> {
+      // Their delivered ticks are ours to take, not the user's to see.
+      for (auto& h : handouts)
+        if (auto ok = store_.put_secret(handout_kind, to_hex(h.id), h.to); !ok)
+          return ok;
+      return store_.put_secret(holders_kind, name, join_lines(*holders));
+    });
+    if (!kept)
+      return kept.error();
   }
   auto payload = key->encrypt(body);
   if (!payload)

@@ -72,6 +72,12 @@ public:
 
   /// The data of a call signal from its peer.
   virtual outcome<std::string> open_call(const call_event& signal) = 0;
+
+  /// Whether a tick is for a message the codec itself sent (a sender key
+  /// handed out), which it then forgets; the client drops such ticks.
+  virtual outcome<bool> consumes(const receipt&) {
+    return false;
+  }
 };
 
 /// A codec that leaves everything as it is: bodies travel in clear. For tests
@@ -132,6 +138,7 @@ public:
                                  const std::string& call, wire::CallSignalKind kind,
                                  const std::string& data) override;
   outcome<std::string> open_call(const call_event& signal) override;
+  outcome<bool> consumes(const receipt& r) override;
 
   /// Members this device handed its current sender key for `group` to.
   outcome<std::vector<std::string>> sender_key_holders(const std::string& group);

@@ -424,6 +424,13 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
           if (!tick)
             return tick.error();
           receipt_seqs.push_back(r->seq);
+          if (*tick == tick_result::unknown && opts_.codec != nullptr) {
+            auto internal = opts_.codec->consumes(*r);
+            if (!internal)
+              return internal.error();
+            if (*internal)
+              continue;
+          }
           if (*tick != tick_result::unchanged)
             reported.emplace_back(std::move(*r));
         }
