@@ -52,6 +52,7 @@ public:
         auto i = groups_.find(group);
         if (i == groups_.end() || i->second.sent != received)
           return;  // a request is on its way: it stays
+        log(log_level::debug, "group-directory: group ", group, " idle; its actor stops");
         self_->demonitor(i->second.actor);
         self_->send(i->second.actor, stop_atom::value);
         groups_.erase(i);

@@ -79,7 +79,7 @@ private:
 
   void take(waiting w) {
     ++received_;
-    ++activity_;
+    ++activity_;  // restarts the idle period
     queue_.push_back(std::move(w));
     next();
   }
@@ -450,16 +450,21 @@ private:
            && notices_in_flight_.empty() && (!state_ || state_->pending.empty());
   }
 
+  /// Arms the idle timer if nothing is in progress (one timer at a time: a
+  /// busy group does not pile them up).
   void check_idle() {
-    if (!idle())
+    if (!idle() || timer_armed_)
       return;
-    ++activity_;
+    timer_armed_ = true;
     self_->delayed_send(self_, settings_->group_idle_timeout, idle_atom::value, activity_);
   }
 
   void on_idle_timer(uint64_t activity) {
-    if (activity != activity_ || !idle())
-      return;
+    timer_armed_ = false;
+    if (activity != activity_)
+      return check_idle();  // something happened meanwhile: a full period again
+    if (!idle())
+      return;  // armed again once it is
     if (pending_dirty_ && state_) {
       // Write the forgotten notices away first; a failure only means they are
       // sent again (and deduplicated) by the next actor of this group.
@@ -498,7 +503,8 @@ private:
   std::set<uint64_t> notices_in_flight_;
   size_t sends_in_flight_ = 0;
   uint64_t received_ = 0;  // requests, for the directory's idle check
-  uint64_t activity_ = 0;  // changes whenever something happens
+  uint64_t activity_ = 0;  // changes whenever a request comes
+  bool timer_armed_ = false;
 };
 
 using group_actor = caf::stateful_actor<group_state_holder>;

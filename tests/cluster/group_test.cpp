@@ -7,6 +7,7 @@
 
 #include "support/cluster.hpp"
 #include "support/groups.hpp"
+#include "support/temp_dir.hpp"
 #include "support/users.hpp"
 #include "tools/client/message_id.hpp"
 
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 using namespace parley;
@@ -325,4 +327,41 @@ TEST_CASE("groups: 1,024 members on 3 nodes, all offline when it is sent") {
   CHECK(m.id == id);
   REQUIRE(last->ack(alice.name, {id}, AckState::DELIVERED));
   aggregate(*a, id, ReceiptState::DELIVERED);
+}
+
+TEST_CASE("groups: a group outlives its idle actor and a killed node") {
+  temp_dir dir;
+  node_process node(dir.path(), {"--parley.group-idle-timeout=100ms"});
+  node.start();
+  auto alice = register_user(node, "alice");
+  auto bob = register_user(node, "bob");
+  auto group = new_message_id();
+  auto first = new_message_id();
+  {
+    auto a = login(node, alice);
+    REQUIRE(a->create_group(group, "lasting", {bob.name}));
+    REQUIRE(a->send_group(group, first, 1, "one"));
+    // Long idle: the group's actor stops; the next request loads the group.
+    std::this_thread::sleep_for(500ms);
+    auto g = a->query_group(group);
+    REQUIRE(g);
+    CHECK(g->members.size() == 2);
+  }
+  node.kill_and_wait(SIGKILL);
+  node.start();
+  auto a = login(node, alice);
+  auto g = a->query_group(group);
+  REQUIRE(g);
+  CHECK(g->name == "lasting");
+  CHECK(g->epoch == 1);
+  // The ledger survived too: a retransmission is recognised, a new one goes out.
+  REQUIRE(a->send_group(group, first, 1, "one"));
+  auto second = new_message_id();
+  REQUIRE(a->send_group(group, second, 1, "two"));
+  auto b = login(node, bob);
+  CHECK(group_message(*b, group).id == first);
+  CHECK(group_message(*b, group).id == second);
+  auto info = a->message_info_of(group, first);
+  REQUIRE(info);
+  CHECK(info->recipients.size() == 1);
 }

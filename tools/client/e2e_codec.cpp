@@ -192,8 +192,21 @@ outcome<std::string> e2e_codec::seal_content(connection& conn, const std::string
   return std::move(*payload);
 }
 
-outcome<std::string> e2e_codec::open_content(const std::string& peer,
-                                           const std::string& payload) {
+outcome<e2e::content> e2e_codec::open_content(
+  const std::string& peer, const std::string& payload,
+  const std::function<bool(const e2e::content&)>& wanted) {
+  // Decoded and checked before anything is kept: a payload refused for what it
+  // holds uses up no key.
+  auto check = [&](std::string& plaintext) -> outcome<e2e::content> {
+    auto c = e2e::decode_content(plaintext);
+    sodium_memzero(plaintext.data(), plaintext.size());
+    if (!c)
+      return crypto("message from " + peer, c.failure());
+    if (!wanted(*c))
+      return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                     "a payload from " + peer + " that is not what it claims to be"};
+    return std::move(*c);
+  };
   auto env = e2e::decode_envelope(payload);
   if (!env)
     return crypto("message from " + peer, env.failure());
@@ -235,6 +248,9 @@ outcome<std::string> e2e_codec::open_content(const std::string& peer,
     auto accepted = e2e::session::accept(me_, *spk, otk ? &*otk : nullptr, *prekey_msg);
     if (!accepted)
       return crypto("message from " + peer, accepted.failure());
+    auto c = check(accepted->plaintext);
+    if (!c)
+      return c;
     if (auto ok = check_identity(peer, accepted->opened.remote_identity()); !ok)
       return ok.error();
     if (accepted->used_one_time_prekey)
@@ -245,16 +261,19 @@ outcome<std::string> e2e_codec::open_content(const std::string& peer,
     if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(accepted->opened));
         !ok)
       return ok.error();
-    return std::move(accepted->plaintext);
+    return c;
   }
   if (!sess)
     return crypto("message from " + peer + " (no session)", e2e::error::not_this_session);
   auto plain = sess->decrypt(*env);
   if (!plain)
     return crypto("message from " + peer, plain.failure());
+  auto c = check(*plain);
+  if (!c)
+    return c;
   if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(*sess)); !ok)
     return ok.error();
-  return std::move(*plain);
+  return c;
 }
 
 // -- what travels: bodies, sender keys, call signals --------------------------------
@@ -266,13 +285,12 @@ outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
 
 outcome<std::optional<std::string>> e2e_codec::open(const std::string& peer,
                                                     const std::string& payload) {
-  auto plaintext = open_content(peer, payload);
-  if (!plaintext)
-    return plaintext.error();
-  auto c = e2e::decode_content(*plaintext);
-  sodium_memzero(plaintext->data(), plaintext->size());
+  // A call signal's payload is never taken for a message.
+  auto c = open_content(peer, payload, [](const e2e::content& x) {
+    return !std::holds_alternative<e2e::call_content>(x);
+  });
   if (!c)
-    return crypto("message from " + peer, c.failure());
+    return c.error();
   if (auto body = std::get_if<e2e::text_body>(&*c))
     return std::optional<std::string>{std::move(body->text)};
   if (auto key = std::get_if<e2e::sender_key_distribution>(&*c)) {
@@ -287,7 +305,7 @@ outcome<std::optional<std::string>> e2e_codec::open(const std::string& peer,
     return std::optional<std::string>{};
   }
   return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
-                 "a call signal from " + peer + " where a message was expected"};
+                 "unexpected content from " + peer};
 }
 
 outcome<std::string> e2e_codec::seal_call(connection& conn, const std::string& peer,
@@ -300,19 +318,15 @@ outcome<std::string> e2e_codec::seal_call(connection& conn, const std::string& p
 }
 
 outcome<std::string> e2e_codec::open_call(const call_event& signal) {
-  auto plaintext = open_content(signal.peer, signal.payload);
-  if (!plaintext)
-    return plaintext.error();
-  auto c = e2e::decode_content(*plaintext);
-  if (!c)
-    return crypto("call signal from " + signal.peer, c.failure());
-  auto call = std::get_if<e2e::call_content>(&*c);
   // The node could relabel what it passes on: the sealed call and kind decide.
-  if (call == nullptr || call->call != signal.call
-      || call->kind != static_cast<uint16_t>(signal.kind))
-    return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
-                   "a call signal from " + signal.peer + " that is not what it claims"};
-  return std::move(call->data);
+  auto c = open_content(signal.peer, signal.payload, [&](const e2e::content& x) {
+    auto call = std::get_if<e2e::call_content>(&x);
+    return call != nullptr && call->call == signal.call
+           && call->kind == static_cast<uint16_t>(signal.kind);
+  });
+  if (!c)
+    return c.error();
+  return std::move(std::get<e2e::call_content>(*c).data);
 }
 
 // -- groups -------------------------------------------------------------------------

@@ -24,9 +24,11 @@
 
 #include "tools/client/client.hpp"
 #include "tools/client/device_store.hpp"
+#include "tools/client/e2e/content.hpp"
 #include "tools/client/e2e/keys.hpp"
 #include "tools/client/keystore.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -162,8 +164,10 @@ private:
   outcome<std::string> seal_content(connection& conn, const std::string& peer,
                                     const std::string& plaintext);
 
-  /// Decrypts a pairwise payload from `peer` into its tagged plaintext.
-  outcome<std::string> open_content(const std::string& peer, const std::string& payload);
+  /// Decrypts a pairwise payload from `peer` into its tagged plaintext; keeps
+  /// the session's new state only if `wanted` takes what it holds.
+  outcome<e2e::content> open_content(const std::string& peer, const std::string& payload,
+                                     const std::function<bool(const e2e::content&)>& wanted);
 
   device_store& store_;
   e2e::identity_key_pair me_;
