@@ -32,6 +32,8 @@ std::string node_settings::validate() const {
            "group-fanout-window at least 1";
   if (call_ring_timeout <= caf::timespan{0} || turn_ttl <= caf::timespan{0})
     return "parley.call-ring-timeout and parley.turn-ttl must be positive";
+  if (media_token_ttl < std::chrono::seconds(1))
+    return "parley.media-token-ttl must be at least 1s";
   return {};
 }
 
@@ -41,7 +43,11 @@ node_config::node_config() {
     .add(s.host, "host", "address to accept clients on")
     .add(s.port, "port", "port to accept clients on (0: any free port)")
     .add(s.data_dir, "data-dir", "folder of the node's RocksDB")
-    .add(s.port_file, "port-file", "write the bound client port to this file");
+    .add(s.port_file, "port-file", "write the bound client port to this file")
+    .add(s.admin_host, "admin-host", "address parley-shell connects to")
+    .add(s.admin_port, "admin-port", "port parley-shell connects to (0: any)")
+    .add(s.metrics_host, "metrics-host", "address serving Prometheus /metrics")
+    .add(s.metrics_port, "metrics-port", "port serving Prometheus /metrics (0: any)");
   opt_group{custom_options_, "parley"}
     .add(s.heartbeat_interval, "heartbeat-interval",
          "how often clients send heartbeats")
@@ -91,7 +97,12 @@ node_config::node_config() {
          "file holding coturn's static-auth-secret; empty: no TURN credentials")
     .add(s.turn_uris, "turn-uris",
          "TURN server URIs handed out with credentials, e.g. [\"turn:host:3478\"]")
-    .add(s.turn_ttl, "turn-ttl", "how long TURN credentials stay valid");
+    .add(s.turn_ttl, "turn-ttl", "how long TURN credentials stay valid")
+    .add(s.media_key_file, "media-key-file",
+         "file with the key shared with parley-media; empty: no media tokens")
+    .add(s.media_url, "media-url",
+         "the media service's URL as clients reach it, e.g. http://media:8080")
+    .add(s.media_token_ttl, "media-token-ttl", "how long a media token is valid");
   opt_group{custom_options_, "cluster"}
     .add(s.cluster_name, "name", "this node's name among the members")
     .add(s.cluster_members, "members",

@@ -22,6 +22,10 @@ struct node_settings {
   uint16_t port = 7000;
   std::string data_dir = "./data";
   std::string port_file;  // if set, the bound port is written there (for tests)
+  std::string admin_host = "127.0.0.1";    // parley-shell connects here
+  uint16_t admin_port = 7099;              // 0: any free port (logged)
+  std::string metrics_host = "127.0.0.1";  // Prometheus scrapes here
+  uint16_t metrics_port = 9464;            // 0: any free port (logged)
 
   // -- liveness --------------------------------------------------------------------
   caf::timespan heartbeat_interval = std::chrono::seconds(5);
@@ -59,6 +63,11 @@ struct node_settings {
   std::string turn_secret_file;      // coturn's static-auth-secret; empty: no TURN
   std::vector<std::string> turn_uris;  // handed to clients with the credentials
   caf::timespan turn_ttl = std::chrono::seconds(3600);  // lifetime of credentials
+
+  // -- media -------------------------------------------------------------------------
+  std::string media_key_file;  // the key shared with parley-media; empty: no tokens
+  std::string media_url;       // where clients find parley-media (told with each token)
+  caf::timespan media_token_ttl = std::chrono::minutes(15);
 
   // -- durability ------------------------------------------------------------------
   bool fsync = true;

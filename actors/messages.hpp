@@ -41,6 +41,11 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using inbox_depth_atom = caf::atom_constant<caf::atom("inboxdepth")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using receipts_atom = caf::atom_constant<caf::atom("receipts")>;
+/// (stats_atom) -> std::string: an actor's own figures as a JSON object.
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using admin_atom = caf::atom_constant<caf::atom("admin")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using loglevel_atom = caf::atom_constant<caf::atom("loglevel")>;
 using publish_keys_atom = caf::atom_constant<caf::atom("pubkeys")>;
 using fetch_bundle_atom = caf::atom_constant<caf::atom("bundle")>;
 using prekeys_low_atom = caf::atom_constant<caf::atom("prekeyslow")>;
@@ -52,6 +57,7 @@ struct node_actors {
   caf::actor store;
   caf::actor registry;
   caf::actor presence;
+  caf::actor admin;
   caf::actor groups{};  // the group directory (actors/group/directory.hpp)
   caf::actor calls{};   // the call actor (actors/call/call.hpp)
 };
@@ -59,7 +65,7 @@ struct node_actors {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_actors& x) {
   return f(caf::meta::type_name("parley.node_actors"), x.store, x.registry,
-           x.presence, x.groups, x.calls);
+           x.presence, x.admin, x.groups, x.calls);
 }
 
 /// A Send as the recipient's home store receives it.

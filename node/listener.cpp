@@ -2,6 +2,7 @@
 
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/metrics.hpp"
 #include "actors/session/outgoing.hpp"
 
 #include <caf/all.hpp>
@@ -31,7 +32,8 @@ public:
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
     self_->set_down_handler([this](const caf::down_msg& msg) {
-      sessions_.erase(msg.source);
+      if (sessions_.erase(msg.source) > 0)
+        services_.metrics->connections.fetch_sub(1, std::memory_order_relaxed);
       refusing_ = refusing_ && sessions_.size() >= settings_->max_connections;
       if (stopping_ && sessions_.empty())
         self_->quit();
@@ -42,12 +44,18 @@ public:
           return refuse(msg.handle);
         auto session = fork_session(self_, msg.handle, routes_, services_, settings_);
         self_->monitor(session);
+        services_.metrics->connections.fetch_add(1, std::memory_order_relaxed);
         sessions_.emplace(session.address(), session);
       },
       [](const caf::io::acceptor_closed_msg&) {
         // nop: only stop closes it
       },
       [this](stop_atom) { stop(); },
+      [this](drain_atom) {
+        drain();
+        return caf::ok_atom::value;
+      },
+      [this](stats_atom) { return session_stats(); },
       [this](routes_atom, routes_ptr& routes) {
         routes_ = std::move(routes);
         for (auto& [addr, session] : sessions_)
@@ -80,17 +88,55 @@ private:
   void stop() {
     if (stopping_)
       return;
+    drain();
     stopping_ = true;
-    self_->close(acceptor_);
-    log(log_level::info, "listener: stopped accepting; closing ", sessions_.size(),
-        " sessions");
     if (sessions_.empty()) {
       self_->quit();
       return;
     }
+    self_->delayed_send(self_, drain_grace, tick_atom::value);
+  }
+
+  /// No new clients, and every connected one told to go elsewhere; the node
+  /// keeps serving its users' homes.
+  void drain() {
+    if (draining_)
+      return;
+    draining_ = true;
+    self_->close(acceptor_);
+    log(log_level::info, "listener: stopped accepting; closing ", sessions_.size(),
+        " sessions");
     for (auto& [addr, session] : sessions_)
       self_->send(session, stop_atom::value);
-    self_->delayed_send(self_, drain_grace, tick_atom::value);
+  }
+
+  /// A JSON array of every session's own figures (those that answer in time).
+  caf::result<std::string> session_stats() {
+    if (sessions_.empty())
+      return std::string("[]");
+    auto rp = self_->make_response_promise<std::string>();
+    struct gathering {
+      size_t waiting;
+      std::string json = "[";
+    };
+    auto g = std::make_shared<gathering>(gathering{sessions_.size()});
+    auto done = [rp, g]() mutable {
+      if (--g->waiting > 0)
+        return;
+      g->json += "]";
+      rp.deliver(std::move(g->json));
+    };
+    for (auto& [addr, session] : sessions_)
+      self_->request(session, std::chrono::seconds(2), stats_atom::value)
+        .then(
+          [g, done](const std::string& one) mutable {
+            if (g->json.size() > 1)
+              g->json += ",";
+            g->json += one;
+            done();
+          },
+          [done](const caf::error&) mutable { done(); });
+    return rp;
   }
 
   caf::io::broker* self_;
@@ -100,6 +146,7 @@ private:
   caf::io::accept_handle acceptor_;
   std::unordered_map<caf::actor_addr, caf::actor> sessions_;
   bool stopping_ = false;
+  bool draining_ = false;
   bool refusing_ = false;  // logged once per spell of refusing
 };
 

@@ -5,6 +5,9 @@
 //   (stop_atom)  stops accepting, tells every session to stop (each sends its
 //                client a shuttingDown error and closes), and quits once they are
 //                gone, or after a grace period.
+//   (drain_atom) -> ok_atom: stops accepting and tells every session to stop,
+//                but keeps running (the node still serves its users' homes)
+//   (stats_atom) -> JSON array of every session's figures
 //   (get_atom)   -> uint64: open sessions
 //   (routes_atom, routes_ptr)  a new cluster snapshot, passed on to every session
 #pragma once

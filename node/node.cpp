@@ -1,5 +1,6 @@
 #include "node/node.hpp"
 
+#include "actors/admin/admin.hpp"
 #include "actors/auth/throttle.hpp"
 #include "actors/auth/verifier.hpp"
 #include "actors/call/call.hpp"
@@ -11,7 +12,12 @@
 #include "actors/presence/presence.hpp"
 #include "actors/registry/registry.hpp"
 #include "actors/store/store.hpp"
+#include "node/admin_port.hpp"
 #include "node/listener.hpp"
+#include "node/metrics_endpoint.hpp"
+
+#include <sodium.h>
+#include <sys/stat.h>
 
 #include <caf/all.hpp>
 
@@ -51,6 +57,31 @@ caf::expected<cluster_config> cluster_from(const node_settings& settings) {
   return config;
 }
 
+/// The admin port's secret: the cluster's, or one made for this node alone in
+/// its data folder (data-dir/cookie), so parley-shell on the same machine can
+/// read it.
+caf::expected<std::string> admin_secret(const node_settings& settings,
+                                        const cluster_config& cluster) {
+  if (!cluster.secret.empty())
+    return cluster.secret;
+  auto path = settings.data_dir + "/cookie";
+  std::ifstream in(path);
+  std::string secret;
+  if (std::getline(in, secret) && secret.size() >= 16)
+    return secret;
+  unsigned char raw[24];
+  randombytes_buf(raw, sizeof(raw));
+  char text[sizeof(raw) * 2 + 1];
+  sodium_bin2hex(text, sizeof(text), raw, sizeof(raw));
+  std::ofstream out(path, std::ios::trunc);
+  out << text << '\n';
+  out.close();
+  ::chmod(path.c_str(), 0600);
+  if (!out)
+    return caf::make_error(caf::sec::cannot_open_file, "cannot write " + path);
+  return std::string(text);
+}
+
 } // namespace
 
 node::node(caf::actor_system& sys, const node_settings& settings)
@@ -67,20 +98,30 @@ std::string node::start() {
   if (!cluster)
     return sys_.render(cluster.error());
   std::string error;
+  std::shared_ptr<const media::token_key> media_key;
+  if (!settings_.media_key_file.empty()) {
+    auto key = media::token_key::load(settings_.media_key_file, error);
+    if (!key)
+      return "parley.media-key-file: " + error;
+    media_key = std::make_shared<const media::token_key>(std::move(*key));
+  }
   auto turn = load_turn_config(settings_, error);
   if (!error.empty())
     return "parley.turn-secret-file: " + error;
   auto db = database::open(settings_.data_dir, false, error);
   if (!db)
     return "cannot open the store in " + settings_.data_dir + ": " + error;
-  actors_.store = spawn_store(sys_, std::move(db), settings_);
+  actors_.store = spawn_store(sys_, std::move(db), settings_, metrics_);
   actors_.presence = spawn_presence(sys_, actors_.store, settings_);
   actors_.registry = spawn_registry(sys_, actors_.presence);
+  actors_.admin = spawn_admin(sys_, settings_, metrics_);
   actors_.groups = spawn_group_directory(sys_, actors_.store, settings_);
   actors_.calls = spawn_call_actor(sys_, settings_);
   services_.verifier = spawn_verifier_pool(
     sys_, std::max(1u, std::thread::hardware_concurrency()));
   services_.throttle = spawn_throttle(sys_, settings_);
+  services_.metrics = &metrics_;
+  services_.media_key = std::move(media_key);
   services_.turn = std::move(turn);
   running_ = true;
   auto membership = spawn_membership(sys_, *cluster, actors_);
@@ -105,11 +146,38 @@ std::string node::start() {
   self->send(membership_, subscribe_atom::value, actors_.groups);
   self->send(membership_, subscribe_atom::value, actors_.calls);
   self->send(membership_, subscribe_atom::value, listener_);
+  self->send(membership_, subscribe_atom::value, actors_.admin);
+  self->send(actors_.admin, attach_atom::value, listener_, membership_);
+  auto endpoint = spawn_metrics_endpoint(sys_, settings_.metrics_host,
+                                         settings_.metrics_port, metrics_);
+  if (!endpoint) {
+    stop();
+    return "cannot serve metrics on " + settings_.metrics_host + ":"
+           + std::to_string(settings_.metrics_port) + ": " + sys_.render(endpoint.error());
+  }
+  metrics_endpoint_ = endpoint->actor;
+  metrics_port_ = endpoint->port;
+  auto secret = admin_secret(settings_, *cluster);
+  if (!secret) {
+    stop();
+    return sys_.render(secret.error());
+  }
+  auto admin = spawn_admin_port(sys_, settings_.admin_host, settings_.admin_port,
+                                settings_.cluster_name, *secret, actors_.admin);
+  if (!admin) {
+    stop();
+    return "cannot open the admin port " + settings_.admin_host + ":"
+           + std::to_string(settings_.admin_port) + ": " + sys_.render(admin.error());
+  }
+  admin_port_actor_ = admin->actor;
+  admin_port_ = admin->port;
   log(log_level::info, "node: ", settings_.cluster_name, " listening on ",
       settings_.host, ":", port_, ", data in ", settings_.data_dir,
       cluster->members.empty()
         ? std::string(", standalone")
-        : ", cluster of " + std::to_string(cluster->members.size()));
+        : ", cluster of " + std::to_string(cluster->members.size()),
+      "; admin on ", settings_.admin_host, ":", admin_port_, ", metrics on ",
+      settings_.metrics_host, ":", metrics_port_);
   return {};
 }
 
@@ -122,6 +190,10 @@ void node::stop() {
     self->monitor(actor);
     self->receive([](const caf::down_msg&) {});
   };
+  if (admin_port_actor_) {
+    self->request(admin_port_actor_, std::chrono::seconds(5), stop_atom::value)
+      .receive([](caf::ok_atom) {}, [](const caf::error&) {});
+  }
   // Leave the cluster first, so that no peer links in again while this node
   // drains: peers see it down and stop routing to it.
   if (membership_) {
@@ -146,9 +218,9 @@ void node::stop() {
     finish(actors_.groups);
   finish(actors_.presence);
   finish(actors_.store);
-  for (auto& actor : {actors_.calls, actors_.groups, actors_.registry, actors_.presence,
-                      services_.verifier, services_.throttle, membership_,
-                      actors_.store}) {
+  for (auto& actor : {metrics_endpoint_, actors_.admin, actors_.calls, actors_.groups,
+                      actors_.registry, actors_.presence, services_.verifier,
+                      services_.throttle, membership_, actors_.store}) {
     if (!actor)
       continue;
     self->send_exit(actor, caf::exit_reason::user_shutdown);
@@ -156,7 +228,9 @@ void node::stop() {
   }
   listener_ = nullptr;
   membership_ = nullptr;
-  services_ = node_services{};
+  metrics_endpoint_ = nullptr;
+  admin_port_actor_ = nullptr;
+  services_ = node_services{nullptr, nullptr, &metrics_, nullptr};
   actors_ = node_actors{};
   log(log_level::info, "node: stopped");
 }

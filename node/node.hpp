@@ -5,6 +5,7 @@
 
 #include "actors/config.hpp"
 #include "actors/messages.hpp"
+#include "actors/metrics.hpp"
 #include "actors/session/session.hpp"
 
 #include <caf/actor_system.hpp>
@@ -32,14 +33,27 @@ public:
     return port_;
   }
 
+  uint16_t admin_port() const noexcept {
+    return admin_port_;
+  }
+
+  uint16_t metrics_port() const noexcept {
+    return metrics_port_;
+  }
+
 private:
   caf::actor_system& sys_;
   const node_settings& settings_;
   node_actors actors_;
   node_services services_;
+  node_metrics metrics_;
   caf::actor membership_;
   caf::actor listener_;
+  caf::actor metrics_endpoint_;
+  caf::actor admin_port_actor_;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
+  uint16_t metrics_port_ = 0;
   bool running_ = false;
 };
 

@@ -27,11 +27,12 @@ struct ClientFrame {
     watch @9 :Watch;
     publishKeys @10 :PublishKeys;
     fetchBundle @11 :FetchBundle;
-    group @12 :GroupRequest;
-    groupSend @13 :GroupSend;
-    messageInfo @14 :MessageInfoRequest;
-    call @15 :CallSignal;
-    turnCredentials @16 :Void;
+    mediaToken @12 :MediaTokenRequest;
+    group @13 :GroupRequest;
+    groupSend @14 :GroupSend;
+    messageInfo @15 :MessageInfoRequest;
+    call @16 :CallSignal;
+    turnCredentials @17 :Void;
   }
 }
 
@@ -103,6 +104,22 @@ struct PublishKeys {
 # consumes one of that user's one-time prekeys, if any are left.
 struct FetchBundle {
   user @0 :Text;
+}
+
+# Asks for a short-lived token for the media service (docs/media.md), which
+# takes files over HTTP, not over this connection. Answered by MediaToken, or
+# by an Error whose refersTo is `sha256`.
+struct MediaTokenRequest {
+  action @0 :MediaAction;
+  sha256 @1 :Data;            # 32 bytes: SHA-256 of the (encrypted) blob, its id
+  size @2 :UInt64;            # upload: the blob's size in bytes; download: 0
+  recipients @3 :List(Text);  # upload: who will download it (at most 64); the
+                              # media service deletes it once each one has
+}
+
+enum MediaAction {
+  upload @0;
+  download @1;
 }
 
 # -- groups (README, "Groups") ---------------------------------------------------
@@ -188,12 +205,26 @@ struct ServerFrame {
     keysPublished @8 :KeysPublished;
     bundle @9 :Bundle;
     prekeysLow @10 :KeysPublished;
-    group @11 :GroupState;
-    groupNotice @12 :GroupNotice;
-    messageInfo @13 :MessageInfo;
-    call @14 :CallSignal;
-    turnCredentials @15 :TurnCredentials;
+    mediaToken @11 :MediaToken;
+    group @12 :GroupState;
+    groupNotice @13 :GroupNotice;
+    messageInfo @14 :MessageInfo;
+    call @15 :CallSignal;
+    turnCredentials @16 :TurnCredentials;
   }
+}
+
+# The answer to a MediaTokenRequest: present `token` to the media service as
+# "Authorization: Bearer <token>" (or "?token=") with the request for /media/<hex
+# of sha256>. It is bound to this user, the action, the blob and (upload) its size
+# and recipients.
+struct MediaToken {
+  action @0 :MediaAction;
+  sha256 @1 :Data;
+  token @2 :Text;
+  expires @3 :Int64;          # ms since the epoch; ask again after it
+  url @4 :Text;               # the media service as this node knows it, e.g.
+                              # "http://media.example:8080"; empty if not configured
 }
 
 # How many one-time prekeys this user has left on its home node. Sent after a
@@ -357,16 +388,17 @@ enum ErrorCode {
   inboxFull @23;          # retryable: the recipient has too many undelivered messages
   tooManyConnections @24; # retryable: the node is at its connection limit; closed
   noPrekeys @25;          # the user has published no signed prekey yet
-  unknownGroup @26;       # no such group
-  notGroupMember @27;     # the request needs membership of the group
-  notGroupAdmin @28;      # the request needs an admin of the group
-  groupTooLarge @29;      # more members than parley.max-group-members
-  staleGroup @30;         # the group changed since the epoch the message was
+  kicked @26;             # an operator closed this connection; closed
+  unknownGroup @27;       # no such group
+  notGroupMember @28;     # the request needs membership of the group
+  notGroupAdmin @29;      # the request needs an admin of the group
+  groupTooLarge @30;      # more members than parley.max-group-members
+  staleGroup @31;         # the group changed since the epoch the message was
                           # sealed for: fetch it (query) and seal again
-  groupExists @31;        # a group with this id exists (and differs)
-  callInvalid @32;        # the signal is not allowed in the call's state, or
+  groupExists @32;        # a group with this id exists (and differs)
+  callInvalid @33;        # the signal is not allowed in the call's state, or
                           # not from this party
-  unknownCall @33;        # no such call (never offered, or long over)
-  turnUnavailable @34;    # this node hands out no TURN credentials
-  unknownMessage @35;     # no such message (MessageInfo: not sent to that group)
+  unknownCall @34;        # no such call (never offered, or long over)
+  turnUnavailable @35;    # this node hands out no TURN credentials
+  unknownMessage @36;     # no such message (MessageInfo: not sent to that group)
 }

@@ -1,6 +1,7 @@
-// The cluster cookie: two members prove to each other that they hold the
-// cluster's shared secret, on a freshly connected socket, before a single byte
-// of CAF's distribution protocol (BASP, which has no authentication) is spoken.
+// The cluster cookie: two members (or a member and parley-shell, as "shell")
+// prove to each other that they hold the cluster's shared secret, on a freshly
+// connected socket, before a single byte of anything else is spoken (for peers:
+// CAF's distribution protocol, BASP, which has no authentication).
 //
 //   connector -> acceptor   magic, version, connector name, nonce_c
 //   acceptor  -> connector  acceptor name, nonce_a, HMAC(k, "acceptor" | transcript)
@@ -24,7 +25,7 @@ struct handshake_result {
 };
 
 /// Runs the connector's side on the blocking socket `fd`; `expected_peer` is the
-/// member it meant to reach.
+/// member it meant to reach ("": any, as the admin shell does).
 handshake_result handshake_as_connector(int fd, const std::string& self,
                                         const std::string& expected_peer,
                                         const std::string& secret,

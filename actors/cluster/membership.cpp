@@ -69,6 +69,9 @@ public:
           dial(peer);
       },
       [this](caf::get_atom) { return routes_; },
+      [this](stats_atom) {
+        return "{\"mailbox\":" + std::to_string(self_->mailbox().size()) + "}";
+      },
       [this](subscribe_atom, const caf::actor& subscriber) {
         subscribers_.push_back(subscriber);
         self_->send(subscriber, routes_atom::value, routes_);

@@ -47,6 +47,11 @@ public:
           touch(user);
       },
       [this](last_seen_atom, const std::string& user) { return query(user); },
+      [this](stats_atom) {
+        return "{\"mailbox\":" + std::to_string(self_->mailbox().size())
+               + ",\"online\":" + std::to_string(online_.size())
+               + ",\"watched\":" + std::to_string(watchers_.size()) + "}";
+      },
       [this](watch_atom, const std::string& user, const caf::actor& session) {
         if (watchers_[user].insert(session).second) {
           watched_by_[session.address()].push_back(user);

@@ -32,8 +32,12 @@ public:
         if (i == sessions_.end())
           return false;
         self_->send(i->second, kick_atom::value,
-                    static_cast<uint8_t>(wire::ErrorCode::REPLACED));
+                    static_cast<uint8_t>(wire::ErrorCode::KICKED));
         return true;
+      },
+      [this](stats_atom) {
+        return "{\"mailbox\":" + std::to_string(self_->mailbox().size())
+               + ",\"users\":" + std::to_string(sessions_.size()) + "}";
       },
       [this](caf::get_atom, const std::string& user) {
         auto i = sessions_.find(user);

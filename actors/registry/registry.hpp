@@ -6,7 +6,9 @@
 // session it holds and tells presence when a user comes online and goes offline.
 //
 //   (attach_atom, user, session)  -> ok_atom
-//   (kick_atom, user)             -> bool: whether a session was kicked
+//   (kick_atom, user)             -> bool: whether a session was kicked (its
+//                                    client gets kicked and is closed)
+//   (stats_atom)                  -> JSON: mailbox, users connected
 //   (get_atom, user)              -> the user's session, or an invalid handle
 //
 // It holds no durable state; it stops on an exit message.

@@ -150,6 +150,18 @@ void bundle(buffer& out, const prekey_bundle& b) {
   });
 }
 
+void media_token(buffer& out, wire::MediaAction action, std::string_view sha256,
+                 std::string_view token, int64_t expires, std::string_view url) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto m = f.initMediaToken();
+    m.setAction(action);
+    m.setSha256(as_data(sha256));
+    m.setToken(as_text(token));
+    m.setExpires(expires);
+    m.setUrl(as_text(url));
+  });
+}
+
 void group(buffer& out, const group_state& g) {
   auto raw = hex_decode(g.group).value_or(std::string());
   write_frame(out, [&](wire::ServerFrame::Builder f) {

@@ -39,6 +39,10 @@ void prekeys(buffer& out, uint32_t remaining, bool low, bool has_signed_prekey);
 
 void bundle(buffer& out, const prekey_bundle& b);
 
+/// A token for the media service; `expires` in ms since the epoch.
+void media_token(buffer& out, wire::MediaAction action, std::string_view sha256,
+                 std::string_view token, int64_t expires, std::string_view url);
+
 /// GroupState (the raw id is taken from the state's hex id).
 void group(buffer& out, const group_state& g);
 

@@ -1,5 +1,7 @@
 #include "actors/session/requests.hpp"
 
+#include "media/token.hpp"
+
 #include "schema/bytes.hpp"
 #include "schema/frame.hpp"
 #include "schema/rules.hpp"
@@ -183,6 +185,27 @@ request parse(wire::ClientFrame::Reader frame, const request_limits& limits) {
       fetch_bundle_request x{to_string(frame.getFetchBundle().getUser())};
       if (!valid_user_name(x.user))
         return invalid_name();
+      return x;
+    }
+    case wire::ClientFrame::MEDIA_TOKEN: {
+      auto m = frame.getMediaToken();
+      media_token_request x;
+      x.action = m.getAction();
+      x.sha256 = to_string(m.getSha256());
+      if (x.sha256.size() != 32)
+        return bad_request{wire::ErrorCode::INVALID_ID,
+                           "a media id is the blob's 32-byte SHA-256", x.sha256, false};
+      if (x.action != wire::MediaAction::UPLOAD)
+        return x;  // a download names nothing else
+      x.size = m.getSize();
+      if (m.getRecipients().size() > media::max_token_recipients)
+        return bad_request{wire::ErrorCode::LIMIT_EXCEEDED,
+                           "at most 64 recipients per media upload", x.sha256, false};
+      for (auto user : m.getRecipients()) {
+        x.recipients.emplace_back(to_string(user));
+        if (!valid_user_name(x.recipients.back()))
+          return invalid_name(x.sha256);
+      }
       return x;
     }
     case wire::ClientFrame::GROUP:

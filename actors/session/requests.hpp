@@ -66,6 +66,14 @@ struct fetch_bundle_request {
   std::string user;
 };
 
+/// A token for the media service (an upload names its size and recipients).
+struct media_token_request {
+  wire::MediaAction action = wire::MediaAction::DOWNLOAD;
+  std::string sha256;  // 32 bytes
+  uint64_t size = 0;
+  std::vector<std::string> recipients;
+};
+
 /// A GroupRequest (group: the raw 16-byte id).
 struct group_frame_request {
   std::string group;
@@ -107,7 +115,7 @@ using request = std::variant<register_request, login_request, prove_request,
                              send_request, ack_request, ack_receipts_request,
                              heartbeat_request, last_seen_request, logout_request,
                              watch_request, publish_keys_request,
-                             fetch_bundle_request, group_frame_request,
+                             fetch_bundle_request, media_token_request, group_frame_request,
                              group_send_request, message_info_request, call_request,
                              turn_request, bad_request>;
 

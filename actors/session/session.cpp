@@ -6,6 +6,7 @@
 #include "actors/group/group_messages.hpp"
 #include "actors/hex.hpp"
 #include "actors/log.hpp"
+#include "actors/metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/session/outgoing.hpp"
 #include "actors/session/requests.hpp"
@@ -52,6 +53,7 @@ public:
     services_ = std::move(services);
     settings_ = settings;
     reader_.emplace(settings_->max_frame);
+    connected_at_ = now_ms();
     auto now = steady::now();
     last_rx_ = now;
     message_rate_ = token_bucket{settings_->rate_messages, settings_->rate_messages * 2, now};
@@ -62,8 +64,15 @@ public:
       [this](const caf::io::new_data_msg& msg) { on_data(msg); },
       [this](const caf::io::connection_closed_msg&) { self_->quit(); },
       [this](deliver_atom, const inbox_items& items) {
-        for (auto& item : items)
+        auto now = now_ms();
+        for (auto& item : items) {
           outgoing::inbox_entry(out(), item);
+          if (item.what() == item_kind::message) {
+            bump(services_.metrics->messages_out);
+            services_.metrics->delivery_latency.observe(
+              static_cast<double>(std::max<int64_t>(0, now - item.time)) / 1000.0);
+          }
+        }
         flush();
       },
       [this](prekeys_low_atom, uint32_t remaining) {
@@ -91,6 +100,14 @@ public:
           close(wire::ErrorCode::LOGIN_TIMEOUT, "no login in time");
       },
       [this](tick_atom) { check_heartbeats(); },
+      [this](stats_atom) {
+        // Built by hand: sessions are many and this is all they report.
+        return "{\"user\":\"" + user_ + "\",\"node\":\"" + routes_->self()
+               + "\",\"address\":\"" + peer_address() + "\",\"since\":"
+               + std::to_string(connected_at_) + ",\"loggedIn\":"
+               + (phase_ == phase::logged_in ? "true" : "false")
+               + ",\"mailbox\":" + std::to_string(self_->mailbox().size()) + "}";
+      },
       [this](routes_atom, routes_ptr& routes) {
         routes_ = std::move(routes);
         if (phase_ == phase::logged_in && !own_home())
@@ -101,6 +118,13 @@ public:
   }
 
 private:
+  /// A send the store has not answered yet.
+  struct unanswered_send {
+    std::string id;
+    std::string member;  // the recipient's home
+    steady::time_point since;
+  };
+
   // -- input -----------------------------------------------------------------------
 
   void on_data(const caf::io::new_data_msg& msg) {
@@ -148,7 +172,7 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.store, settings_->request_timeout, register_atom::value,
+    self_->request(home->actors.store, caf::infinite, register_atom::value,
                    r.user, std::move(r.identity_key))
       .then(
         [this, user = r.user](caf::ok_atom) {
@@ -167,7 +191,7 @@ private:
     if (!home)
       return;
     phase_ = phase::challenged;
-    self_->request(services_.throttle, settings_->request_timeout, login_atom::value,
+    self_->request(services_.throttle, caf::infinite, login_atom::value,
                    r.user, peer_address())
       .then(
         [this, user = r.user, store = home->actors.store](uint32_t wait_ms) {
@@ -185,7 +209,7 @@ private:
 
   /// Fetches the user's identity key and sends a fresh nonce to sign.
   void challenge(const std::string& user, const caf::actor& store) {
-    self_->request(store, settings_->request_timeout, user_key_atom::value, user)
+    self_->request(store, caf::infinite, user_key_atom::value, user)
       .then(
         [this, user](std::string& key) {
           if (phase_ != phase::challenged)
@@ -210,7 +234,7 @@ private:
     if (phase_ != phase::challenged || nonce_.empty())
       return error(wire::ErrorCode::UNEXPECTED, "prove answers a challenge");
     phase_ = phase::verifying;
-    self_->request(services_.verifier, settings_->request_timeout, verify_atom::value,
+    self_->request(services_.verifier, caf::infinite, verify_atom::value,
                    identity_key_, nonce_, std::move(r.signature))
       .then(
         [this](bool valid) {
@@ -236,7 +260,7 @@ private:
     }
     home_name_ = routes_->home_name(user_);
     home_generation_ = home->generation;
-    self_->request(home->actors.registry, settings_->request_timeout,
+    self_->request(home->actors.registry, caf::infinite,
                    attach_atom::value, user_, caf::actor_cast<caf::actor>(self_))
       .then(
         [this](caf::ok_atom) {
@@ -251,6 +275,7 @@ private:
           identity_key_.clear();
           identity_key_.shrink_to_fit();
           log(log_level::info, "session: ", user_, " logged in");
+          bump(services_.metrics->logins);
           auto hb = std::chrono::duration_cast<std::chrono::seconds>(
             settings_->heartbeat_interval);
           outgoing::welcome(out(), user_, now_ms(),
@@ -276,7 +301,7 @@ private:
     // A client keeps at most maxPendingSends unanswered (Welcome says how many).
     // Refusing is the backpressure: CAF 0.17 loses a read resumed in the same
     // loop iteration it was halted in, so halting the socket could stall it.
-    if (pending_sends_ >= settings_->max_pending_sends)
+    if (unanswered_.size() >= settings_->max_pending_sends)
       return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
     auto now = steady::now();
     auto wait = std::max(message_rate_.take(1, now),
@@ -298,27 +323,54 @@ private:
                    "the link to the recipient's home node changed; retry", r.id);
     flight.generation = home->generation;
     ++flight.count;
-    ++pending_sends_;
+    auto ticket = next_ticket_++;
+    unanswered_.emplace(ticket, unanswered_send{r.id, member, steady::now()});
     outgoing_message msg{user_, r.to, r.id, std::move(r.payload)};
-    self_->request(home->actors.store, settings_->request_timeout, append_atom::value,
+    // No request timeout: CAF 0.17 sets each one from this (the I/O) thread on
+    // its clock, which deadlocks against the I/O thread under load. The
+    // heartbeat tick gives up on sends unanswered for too long instead.
+    self_->request(home->actors.store, caf::infinite, append_atom::value,
                    std::move(msg))
       .then(
-        [this, id = r.id, to = r.to, member](int64_t time) {
-          send_answered(member);
-          outgoing::sent(out(), id, to, time);
+        [this, ticket, to = r.to](int64_t time) {
+          auto send = answered(ticket);
+          if (!send)
+            return;  // given up on already; the client sends it again
+          outgoing::sent(out(), send->id, to, time);
           flush();
         },
-        [this, id = r.id, member](const caf::error& err) {
-          send_answered(member);
-          request_failed(err, id);
+        [this, ticket](const caf::error& err) {
+          if (auto send = answered(ticket))
+            request_failed(err, send->id);
         });
   }
 
-  void send_answered(const std::string& member) {
-    --pending_sends_;
-    auto i = sends_in_flight_.find(member);
-    if (i != sends_in_flight_.end() && --i->second.count == 0)
-      sends_in_flight_.erase(i);
+  /// Takes a send off the unanswered list; nothing if it was given up on.
+  std::optional<unanswered_send> answered(uint64_t ticket) {
+    auto i = unanswered_.find(ticket);
+    if (i == unanswered_.end())
+      return std::nullopt;
+    auto send = std::move(i->second);
+    unanswered_.erase(i);
+    auto j = sends_in_flight_.find(send.member);
+    if (j != sends_in_flight_.end() && --j->second.count == 0)
+      sends_in_flight_.erase(j);
+    return send;
+  }
+
+  /// Answers `unavailable` for sends the store has not answered in time (its
+  /// node may be gone, and the request with it); a late answer is ignored.
+  void give_up_on_old_sends() {
+    auto limit = steady::now() - settings_->request_timeout;
+    std::vector<uint64_t> old;
+    for (auto& [ticket, send] : unanswered_)
+      if (send.since < limit)
+        old.push_back(ticket);
+    for (auto ticket : old)
+      if (auto send = answered(ticket))
+        error(wire::ErrorCode::UNAVAILABLE, "no answer in time; try again", send->id);
+    if (!old.empty())
+      flush();
   }
 
   void handle(ack_request& r) {
@@ -358,7 +410,7 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.presence, settings_->request_timeout,
+    self_->request(home->actors.presence, caf::infinite,
                    last_seen_atom::value, r.user)
       .then(
         [this](const presence_info& info) {
@@ -391,7 +443,7 @@ private:
     auto home = own_home();
     if (!home)
       return error(wire::ErrorCode::UNAVAILABLE, "this user's home node is unreachable");
-    self_->request(home->actors.store, settings_->request_timeout,
+    self_->request(home->actors.store, caf::infinite,
                    publish_keys_atom::value, user_, std::move(r.signed_prekey),
                    std::move(r.one_time_prekeys))
       .then(
@@ -408,7 +460,7 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.store, settings_->request_timeout,
+    self_->request(home->actors.store, caf::infinite,
                    fetch_bundle_atom::value, r.user)
       .then(
         [this](const prekey_bundle& b) {
@@ -416,6 +468,32 @@ private:
           flush();
         },
         [this](const caf::error& err) { request_failed(err, {}); });
+  }
+
+  // -- media ------------------------------------------------------------------------
+
+  /// Signs a token for the media service: cheap, and nothing to store.
+  void handle(media_token_request& r) {
+    if (!require_login())
+      return;
+    if (!services_.media_key)
+      return error(wire::ErrorCode::UNSUPPORTED, "this node issues no media tokens",
+                   r.sha256);
+    auto wait = message_rate_.take(1, steady::now());
+    if (wait.count() > 0)
+      return error(wire::ErrorCode::RATE_LIMITED, "asking too fast; wait", r.sha256,
+                   static_cast<uint32_t>(wait.count()));
+    media::token_claims claims;
+    claims.what = r.action == wire::MediaAction::UPLOAD ? media::action::upload
+                                                        : media::action::download;
+    claims.user = user_;
+    claims.sha256 = r.sha256;
+    claims.size = r.size;
+    claims.recipients = std::move(r.recipients);
+    auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings_->media_token_ttl);
+    claims.expires = now_ms() / 1000 + std::max<int64_t>(1, ttl.count());
+    outgoing::media_token(out(), r.action, r.sha256, services_.media_key->sign(claims),
+                          claims.expires * 1000, settings_->media_url);
   }
 
   // -- groups -----------------------------------------------------------------------
@@ -429,8 +507,7 @@ private:
       return;
     group_request req{group, user_, static_cast<uint8_t>(r.op), std::move(r.name),
                       std::move(r.members)};
-    self_->request(home->actors.groups, settings_->request_timeout, group_atom::value,
-                   std::move(req))
+    self_->request(home->actors.groups, caf::infinite, group_atom::value, std::move(req))
       .then(
         [this](const group_state& g) {
           outgoing::group(out(), g);
@@ -442,7 +519,7 @@ private:
   void handle(group_send_request& r) {
     if (!require_login())
       return;
-    if (pending_sends_ >= settings_->max_pending_sends)
+    if (unanswered_.size() >= settings_->max_pending_sends)
       return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
     auto now = steady::now();
     auto wait = std::max(message_rate_.take(1, now),
@@ -463,21 +540,24 @@ private:
                    "the link to the group's home node changed; retry", r.id);
     flight.generation = home->generation;
     ++flight.count;
-    ++pending_sends_;
+    // Counted with the sends, and given up on like them (no request timeout
+    // from this thread: see handle(send_request)).
+    auto ticket = next_ticket_++;
+    unanswered_.emplace(ticket, unanswered_send{r.id, member, steady::now()});
     group_send msg{group, user_, r.id, r.epoch, std::move(r.payload)};
-    // A fan-out takes a write at the group's home, then a batch at each
-    // member node: give it the time of a few requests.
-    self_->request(home->actors.groups, settings_->request_timeout * 3,
-                   group_send_atom::value, std::move(msg))
+    self_->request(home->actors.groups, caf::infinite, group_send_atom::value,
+                   std::move(msg))
       .then(
-        [this, id = r.id, raw = r.group, member](int64_t time) {
-          send_answered(member);
-          outgoing::group_sent(out(), id, raw, time);
+        [this, ticket, raw = r.group](int64_t time) {
+          auto send = answered(ticket);
+          if (!send)
+            return;  // given up on already; the client sends it again
+          outgoing::group_sent(out(), send->id, raw, time);
           flush();
         },
-        [this, id = r.id, member](const caf::error& err) {
-          send_answered(member);
-          request_failed(err, id);
+        [this, ticket](const caf::error& err) {
+          if (auto send = answered(ticket))
+            request_failed(err, send->id);
         });
   }
 
@@ -488,8 +568,8 @@ private:
     auto home = home_of(group, r.id);
     if (!home)
       return;
-    self_->request(home->actors.store, settings_->request_timeout,
-                   message_info_atom::value, group, user_, r.id)
+    self_->request(home->actors.store, caf::infinite, message_info_atom::value, group,
+                   user_, r.id)
       .then(
         [this, raw = r.group, id = r.id](const message_info& info) {
           outgoing::message_info(out(), raw, id, info);
@@ -509,8 +589,8 @@ private:
     if (!home)
       return;
     call_signal signal{r.call, user_, std::move(r.peer), r.kind, std::move(r.payload)};
-    self_->request(home->actors.calls, settings_->request_timeout, call_atom::value,
-                   std::move(signal), caf::actor_cast<caf::actor>(self_))
+    self_->request(home->actors.calls, caf::infinite, call_atom::value, std::move(signal),
+                   caf::actor_cast<caf::actor>(self_))
       .then([](caf::ok_atom) {},
             [this, id = r.call](const caf::error& err) { request_failed(err, id); });
   }
@@ -564,6 +644,7 @@ private:
   void check_heartbeats() {
     if (phase_ != phase::logged_in)
       return;
+    give_up_on_old_sends();
     auto silence = steady::now() - last_rx_;
     if (silence > settings_->heartbeat_interval * settings_->missed_heartbeats) {
       close(wire::ErrorCode::HEARTBEAT_TIMEOUT, "missed heartbeats");
@@ -590,6 +671,7 @@ private:
 
   void error(wire::ErrorCode code, std::string_view message,
              std::string_view refers_to = {}, uint32_t retry_after_ms = 0) {
+    services_.metrics->count_error(code);
     outgoing::error(out(), code, message, refers_to, retry_after_ms);
   }
 
@@ -643,11 +725,13 @@ private:
   std::string identity_key_;      // during login only
   std::string nonce_;             // during login only
 
+  int64_t connected_at_ = 0;  // ms since the epoch
   steady::time_point last_rx_;
   steady::time_point last_beat_forwarded_;
   token_bucket message_rate_;
   token_bucket byte_rate_;
-  size_t pending_sends_ = 0;
+  std::unordered_map<uint64_t, unanswered_send> unanswered_;  // by ticket
+  uint64_t next_ticket_ = 0;
   /// Unanswered sends per home member, and the link they went over.
   struct in_flight {
     uint64_t generation = 0;

@@ -24,6 +24,7 @@
 #include "actors/call/turn.hpp"
 #include "actors/cluster/routes.hpp"
 #include "actors/config.hpp"
+#include "media/token.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/io/broker.hpp>
@@ -32,9 +33,13 @@
 namespace parley {
 
 /// The node's helpers a session asks during login.
+struct node_metrics;
+
 struct node_services {
   caf::actor verifier;  // checks login proofs
   caf::actor throttle;  // slows down login floods and guessing
+  node_metrics* metrics = nullptr;  // the node's tally; outlives every session
+  std::shared_ptr<const media::token_key> media_key;  // signs media tokens; may be null
   std::shared_ptr<const turn_config> turn{};  // TURN credentials; none: not offered
 };
 

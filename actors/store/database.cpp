@@ -1,9 +1,34 @@
 #include "actors/store/database.hpp"
 
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
+#include <cstring>
+
 namespace parley {
+
+namespace {
+
+/// A key's part up to its first 0x00: the tag and the user (keys.hpp). Memtable
+/// inserts for one user land next to each other; with it as a hint, RocksDB
+/// skips most of the skiplist's comparisons (a third of the store's work).
+class up_to_first_nul : public rocksdb::SliceTransform {
+public:
+  const char* Name() const override {
+    return "parley.up_to_first_nul";
+  }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    auto end = static_cast<const char*>(std::memchr(key.data(), '\0', key.size()));
+    return rocksdb::Slice(key.data(), end ? static_cast<size_t>(end - key.data())
+                                          : key.size());
+  }
+  bool InDomain(const rocksdb::Slice&) const override {
+    return true;
+  }
+};
+
+} // namespace
 
 std::unique_ptr<database> database::open(const std::string& dir, bool read_only,
                                          std::string& error) {
@@ -14,6 +39,11 @@ std::unique_ptr<database> database::open(const std::string& dir, bool read_only,
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.IncreaseParallelism(2);
+  options.memtable_insert_with_hint_prefix_extractor.reset(new up_to_first_nul);
+  // A bloom filter over whole keys in the memtable: the dedup lookup of every
+  // new message misses there cheaply.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.02;
   rocksdb::DB* db = nullptr;
   auto status = read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &db)
                           : rocksdb::DB::Open(options, dir, &db);

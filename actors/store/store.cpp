@@ -4,6 +4,7 @@
 #include "actors/clock.hpp"
 #include "actors/group/group_messages.hpp"
 #include "actors/log.hpp"
+#include "actors/metrics.hpp"
 #include "actors/messages.hpp"
 #include "actors/store/groups.hpp"
 #include "actors/store/keys.hpp"
@@ -58,11 +59,19 @@ public:
   }
 
   void init(std::unique_ptr<database> db, const node_settings* settings,
-            const std::string& self_name) {
+            const std::string& self_name, node_metrics* metrics) {
     db_ = std::move(db);
     settings_ = settings;
     self_name_ = self_name;
     groups_.emplace(*db_, batch_);
+    metrics_ = metrics;
+    // What waits in inboxes now, counted once; kept current from here on.
+    int64_t items = 0;
+    db_->scan("i", "j", [&items](std::string_view, std::string_view) {
+      ++items;
+      return true;
+    });
+    metrics_->inbox_items = items;
   }
 
   caf::behavior make_behavior() {
@@ -103,8 +112,31 @@ public:
           return 0;
         return static_cast<int64_t>(decode_u64(value).value_or(0));
       },
-      [this](inbox_depth_atom, const std::string& user) -> uint64_t {
-        return depth(user);
+      [this](inbox_depth_atom, const std::string& user) {
+        // How many wait, and since when (the oldest item's time, 0 if none).
+        int64_t oldest = 0;
+        db_->scan(keys::inbox_begin(user), keys::inbox_end(user),
+                  [&](std::string_view key, std::string_view value) {
+                    if (auto item = decode_inbox(value, keys::inbox_seq(key)))
+                      oldest = item->time;
+                    return false;
+                  });
+        return caf::make_message(depth(user), oldest);
+      },
+      [this](stats_atom) {
+        std::string out = "{\"mailbox\":" + std::to_string(self_->mailbox().size())
+                          + ",\"subscriptions\":" + std::to_string(subscriptions_.size())
+                          + ",\"cachedUsers\":" + std::to_string(users_.size());
+        for (auto [name, property] :
+             {std::pair{"estimatedKeys", "rocksdb.estimate-num-keys"},
+              std::pair{"memtableBytes", "rocksdb.cur-size-all-mem-tables"},
+              std::pair{"sstBytes", "rocksdb.total-sst-files-size"},
+              std::pair{"pendingCompactionBytes",
+                        "rocksdb.estimate-pending-compaction-bytes"}}) {
+          auto value = db_->property(property);
+          out += std::string(",\"") + name + "\":" + (value.empty() ? "0" : value);
+        }
+        return out + "}";
       },
       [this](publish_keys_atom, const std::string& user, const std::string& signed_prekey,
              const std::vector<std::string>& one_time) {
@@ -206,6 +238,7 @@ private:
       auto seq = stage_inbox_item(msg.to, std::move(item));
       stage_status(status_key, message_status{seq, message_state::stored, now, {}});
       append_replies_.emplace_back(std::move(rp), now);
+      bump(metrics_->messages_in);
     }
     schedule_flush();
     return caf::delegated<int64_t>();
@@ -368,6 +401,8 @@ private:
       auto kind = status->group.empty() ? receipt_kind::direct : receipt_kind::member;
       route_receipt(forwarded_receipt{peer, user, id, receipt_state, now_ms(),
                                       static_cast<uint8_t>(kind), status->group});
+      bump(state == message_state::read ? metrics_->receipts_read
+                                        : metrics_->receipts_delivered);
     }
     schedule_flush();
   }
@@ -530,6 +565,7 @@ private:
     auto& next = next_seq(user);
     item.seq = next++;
     ++depth(user);
+    metrics_->inbox_items.fetch_add(1, std::memory_order_relaxed);
     dirty_seqs_.insert(user);
     batch_.Put(keys::inbox(user, item.seq), encode_inbox(item));
     auto seq = item.seq;
@@ -542,6 +578,7 @@ private:
   void remove_inbox_item(const std::string& user, uint64_t seq) {
     batch_.SingleDelete(keys::inbox(user, seq));
     --depth(user);
+    metrics_->inbox_items.fetch_sub(1, std::memory_order_relaxed);
     if (auto i = subscriptions_.find(user); i != subscriptions_.end()) {
       if (i->second.in_flight.erase(seq) > 0)
         touched_.insert(user);
@@ -616,8 +653,15 @@ private:
     flush_scheduled_ = false;
     for (auto& user : dirty_seqs_)
       batch_.Put(keys::next_seq(user), encode_u64(next_seqs_[user]));
-    auto status = batch_.Count() > 0 ? db_->write(batch_, settings_->fsync)
-                                     : rocksdb::Status::OK();
+    metrics_->saw_mailbox(self_->mailbox().size());
+    auto ops = batch_.Count();
+    auto started = std::chrono::steady_clock::now();
+    auto status = ops > 0 ? db_->write(batch_, settings_->fsync) : rocksdb::Status::OK();
+    if (ops > 0) {
+      metrics_->batch_size.observe(ops);
+      metrics_->commit_latency.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     batch_.Clear();
     groups_->clear_staged();
     dirty_seqs_.clear();
@@ -676,6 +720,7 @@ private:
   /// forget every cached fact it may have changed.
   void fail_batch(const rocksdb::Status& status) {
     log(log_level::error, "store: write failed: ", status.ToString());
+    bump(metrics_->store_write_failures);
     auto err = make_error(wire::ErrorCode::INTERNAL);
     for (auto& rp : ok_replies_)
       rp.deliver(err);
@@ -704,6 +749,12 @@ private:
     users_.clear();
     next_seqs_.clear();
     depths_.clear();
+    int64_t items = 0;  // the staged ones were counted and are not there
+    db_->scan("i", "j", [&items](std::string_view, std::string_view) {
+      ++items;
+      return true;
+    });
+    metrics_->inbox_items = items;
     forwards_.clear();  // their counters and flags are re-read from disk
     if (routes_)
       find_pending_forwards();
@@ -769,6 +820,7 @@ private:
   caf::event_based_actor* self_;
   std::unique_ptr<database> db_;
   const node_settings* settings_ = nullptr;
+  node_metrics* metrics_ = nullptr;
   std::string self_name_;
   routes_ptr routes_;  // where users live; nothing routes out before it comes
 
@@ -817,20 +869,21 @@ private:
 using store_actor = caf::stateful_actor<store_state>;
 
 caf::behavior store_impl(store_actor* self, database* db,
-                         const node_settings* settings) {
-  self->state.init(std::unique_ptr<database>(db), settings, settings->cluster_name);
+                         const node_settings* settings, node_metrics* metrics) {
+  self->state.init(std::unique_ptr<database>(db), settings, settings->cluster_name,
+                   metrics);
   return self->state.make_behavior();
 }
 
 } // namespace
 
 caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db,
-                       const node_settings& settings) {
+                       const node_settings& settings, node_metrics& metrics) {
   // Scheduled, not detached: a detached actor's thread waits at shutdown until
   // every reference to the actor is gone, and in a cluster under load some
   // reference outlived that wait in ~actor_system (1 stop in ~10 hung there,
   // cause inside CAF not found). Its fsync blocks a scheduler thread instead.
-  return sys.spawn(store_impl, db.release(), &settings);
+  return sys.spawn(store_impl, db.release(), &settings, &metrics);
 }
 
 } // namespace parley

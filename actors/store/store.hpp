@@ -24,7 +24,9 @@
 //   (ack_receipts_atom, user, seqs)
 //   (last_seen_atom, last_seen_batch)             persists last-seen times
 //   (last_seen_atom, user)                     -> int64 ms (0: never) | unknownUser
-//   (inbox_depth_atom, user)                   -> uint64 items waiting
+//   (inbox_depth_atom, user)                   -> (uint64 items waiting,
+//                                                  int64 oldest item's time, 0: none)
+//   (stats_atom)                               -> JSON: mailbox, RocksDB figures
 //   (publish_keys_atom, user, signed_prekey, one_time_prekeys)
 //                                              -> (uint32 one-time prekeys left,
 //                                                  bool has a signed prekey)
@@ -56,7 +58,10 @@
 
 namespace parley {
 
+struct node_metrics;
+
+/// `settings` and `metrics` must outlive the store.
 caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db,
-                       const node_settings& settings);
+                       const node_settings& settings, node_metrics& metrics);
 
 } // namespace parley

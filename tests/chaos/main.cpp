@@ -245,7 +245,8 @@ int run(const settings& s) {
     }
     std::filesystem::create_directories(work + "/node", ec);
     // Heartbeats every second: the node drops stalled sessions within ~4 s.
-    auto cmd = quote(s.node_bin) + " --host=127.0.0.1 --port=" + std::to_string(port)
+    auto cmd = quote(s.node_bin) + " --admin-port=0 --metrics-port=0"
+               + " --host=127.0.0.1 --port=" + std::to_string(port)
                + " --data-dir=" + quote(work + "/node/data")
                + " --parley.heartbeat-interval=1s";
     nodes.push_back(std::make_unique<chaos::node_runner>(cmd, work + "/node/node.log"));

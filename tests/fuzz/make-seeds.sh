@@ -25,5 +25,6 @@ done <<FRAMES
 (lastSeen = (user = "bob"))
 (watch = (users = ["bob", "carol"]))
 (logout = void)
+(mediaToken = (action = upload, sha256 = $key, size = 1000, recipients = ["bob"]))
 FRAMES
 echo "$i seeds in $dir"

@@ -1,6 +1,6 @@
-// TURN: a real coturn, started here on loopback with REST-API (shared secret)
-// authentication, relays data for credentials a node hands out, and refuses
-// expired and forged ones. coturn's own turnutils_uclient is the client (-y:
+// TURN: a real coturn, configured by deploy/turnserver.conf (REST-API shared
+// secret authentication) and started here on loopback, relays data for
+// credentials a node hands out, and refuses expired and forged ones. coturn's own turnutils_uclient is the client (-y:
 // two clients talking through two relay allocations).
 
 #include "actors/call/turn.hpp"
@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace parley;
 using namespace parley::test;
@@ -60,22 +62,38 @@ bool listening(uint16_t port) {
   return ok;
 }
 
-/// coturn on loopback with the configuration of deploy/turnserver.conf.example
-/// reduced to a test: loopback peers allowed, no TLS, its own folder.
+/// coturn on loopback, configured by deploy/turnserver.conf (its placeholders
+/// filled in) with what a test needs instead: loopback addresses and peers,
+/// free ports, no TLS, its own folder.
 class coturn {
 public:
   explicit coturn(const temp_dir& dir) : port_(free_port()) {
     // Relay ports above the ephemeral range (32768-60999 here), one block per
     // process so that parallel tests do not meet.
     auto base = 61000 + (static_cast<unsigned>(::getpid()) % 40) * 100;
+    std::ifstream in(std::string(PARLEY_SOURCE_DIR) + "/deploy/turnserver.conf");
+    REQUIRE(in);
+    std::string config;
+    const std::vector<std::string> replaced{
+      "listening-port", "tls-listening-port", "min-port", "max-port", "denied-peer-ip",
+      "log-file",       "pidfile"};
+    for (std::string line; std::getline(in, line);) {
+      auto key = line.substr(0, line.find('='));
+      if (std::find(replaced.begin(), replaced.end(), key) != replaced.end())
+        continue;
+      for (auto [from, to] : {std::pair<std::string, std::string>{"@TURN_SECRET@", secret},
+                              {"@REALM@", "parley.test"}})
+        if (auto at = line.find(from); at != std::string::npos)
+          line.replace(at, from.size(), to);
+      config += line + "\n";
+    }
     auto conf = dir / "turnserver.conf";
     {
       std::ofstream out(conf);
-      out << "listening-ip=127.0.0.1\nlistening-port=" << port_
+      out << config << "listening-ip=127.0.0.1\nlistening-port=" << port_
           << "\nrelay-ip=127.0.0.1\nmin-port=" << base << "\nmax-port=" << base + 99
-          << "\nrealm=parley.test\nuse-auth-secret\nstatic-auth-secret=" << secret
-          << "\nfingerprint\nno-tls\nno-dtls\nno-cli\nno-tcp-relay\nlog-file=stdout\n"
-             "simple-log\nverbose\nallow-loopback-peers\npidfile="
+          << "\nno-tls\nno-dtls\nno-tcp-relay\nallow-loopback-peers\nverbose\n"
+             "log-file=stdout\npidfile="
           << (dir / "turnserver.pid") << "\nuserdb=" << (dir / "turndb") << "\n";
     }
     auto log = dir / "turnserver.log";

@@ -33,6 +33,8 @@ void node_process::start() {
                                 "--port=" + std::to_string(port_),
                                 "--data-dir=" + data_dir(),
                                 "--port-file=" + port_file,
+                                "--admin-port=0",
+                                "--metrics-port=0",
                                 // Tests send in bulk; the rate-limit tests
                                 // set their own limits after this one.
                                 "--parley.rate-messages=1000000",
@@ -56,9 +58,12 @@ void node_process::start() {
   // The port file appears once the node listens.
   for (int i = 0; i < 1000; ++i) {
     std::ifstream in(port_file);
-    unsigned port = 0;
-    if (in >> port && port != 0) {
+    unsigned port = 0, admin = 0, metrics = 0;
+    std::string label;
+    if (in >> port >> label >> admin >> label >> metrics && port != 0) {
       port_ = static_cast<uint16_t>(port);
+      admin_port_ = static_cast<uint16_t>(admin);
+      metrics_port_ = static_cast<uint16_t>(metrics);
       return;
     }
     int status = 0;

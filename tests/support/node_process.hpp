@@ -36,6 +36,14 @@ public:
     return port_;
   }
 
+  uint16_t admin_port() const noexcept {
+    return admin_port_;
+  }
+
+  uint16_t metrics_port() const noexcept {
+    return metrics_port_;
+  }
+
   pid_t pid() const noexcept {
     return pid_;
   }
@@ -54,6 +62,8 @@ private:
   std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
+  uint16_t metrics_port_ = 0;
 };
 
 } // namespace parley::test

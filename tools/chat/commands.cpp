@@ -24,6 +24,15 @@ client::failure local_failure(std::string message) {
                          std::move(message)};
 }
 
+std::chrono::milliseconds until(clock::time_point deadline) {
+  auto now = clock::now();
+  if (now >= deadline)
+    return 0ms;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+}
+
+} // namespace
+
 /// The user's identity on this device; prints why not.
 std::optional<identity> load_identity(context& ctx) {
   auto id = ctx.keys.load(ctx.user);
@@ -78,17 +87,12 @@ bool open_session(context& ctx, client::connection& conn) {
   return true;
 }
 
+namespace {
+
 /// A group as a conversation: "#" and its 32 hex digits.
 bool is_group_name(const std::string& text) {
   return text.size() == 33 && text[0] == '#'
          && text.find_first_not_of("0123456789abcdef", 1) == std::string::npos;
-}
-
-std::chrono::milliseconds until(clock::time_point deadline) {
-  auto now = clock::now();
-  if (now >= deadline)
-    return 0ms;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
 }
 
 } // namespace
@@ -161,20 +165,24 @@ int run_send(context& ctx, const std::string& to,
     ctx.out.print(queued.error());
     return exit_failed;
   }
+  return send_outbox(ctx, *store, *id);
+}
+
+int send_outbox(context& ctx, client::device_store& store, const identity& id) {
   // Incoming messages and receipts stay on the node for 'listen'.
-  auto codec = open_codec(ctx, *store, *id);
+  auto codec = open_codec(ctx, store, id);
   if (!codec)
     return exit_failed;
   client::reconnect_options opts;
   opts.receive = false;
   opts.codec = codec.get();
-  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id, opts);
+  client::reconnecting_client conn(store, ctx.server, ctx.user, id, opts);
   auto deadline = clock::now() + ctx.server.timeout;
   bool ever_up = false;
   bool refused = false;
   std::optional<client::failure> problem;
   for (;;) {
-    auto waiting = store->outbox_size();
+    auto waiting = store.outbox_size();
     if (!waiting) {
       ctx.out.print(waiting.error());
       return exit_failed;
@@ -206,7 +214,7 @@ int run_send(context& ctx, const std::string& to,
       break;
   }
   conn.logout();
-  auto left = store->outbox();
+  auto left = store.outbox();
   if (!left) {
     ctx.out.print(left.error());
     return exit_failed;

@@ -8,8 +8,10 @@
 
 #include "tools/chat/printer.hpp"
 #include "tools/client/client.hpp"
+#include "tools/client/device_store.hpp"
 #include "tools/client/keystore.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,13 +32,42 @@ struct context {
   keystore keys;
   std::string user;
   printer out;
+  std::string media_url;  // overrides the media service the node names
 };
+
+// -- shared by the commands (each prints why it failed) ----------------------------
+
+/// The user's identity on this device.
+std::optional<identity> load_identity(context& ctx);
+
+/// The user's device store.
+std::unique_ptr<client::device_store> open_store(context& ctx);
+
+/// Connects and logs in as ctx.user; false on failure.
+bool open_session(context& ctx, client::connection& conn);
+
+// -- the commands --------------------------------------------------------------------
 
 int run_register(context& ctx);
 
 /// Queues `text`, or each line of standard input when there is none, then sends
 /// the outbox and waits for the sent ticks (up to the request timeout).
 int run_send(context& ctx, const std::string& to, const std::optional<std::string>& text);
+
+/// Sends what waits in the outbox and waits for the sent ticks (up to the
+/// request timeout); what gets none stays queued (exit_queued).
+int send_outbox(context& ctx, client::device_store& store, const identity& id);
+
+/// Encrypts and uploads the file at `path` to the media service (resuming
+/// after broken links), then sends `to` a message referring to it.
+int run_send_file(context& ctx, const std::string& to, const std::string& path,
+                  const std::string& mime_type, const std::string& thumbnail_path);
+
+/// Downloads the file of a received media message (`id`: a unique prefix of its
+/// media id, as listen and history show it), checks and decrypts it into `out`
+/// (default: the sender's file name, in the current folder). Resumes a download
+/// an earlier run left unfinished.
+int run_fetch(context& ctx, const std::string& id, const std::string& out);
 
 /// What listen does with incoming calls (call_commands.hpp).
 enum class call_policy;

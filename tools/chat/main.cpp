@@ -5,9 +5,11 @@
 //
 // Commands: register, send TO [TEXT], listen [--count N] [--timeout S] [--read]
 // [--calls answer|reject|busy|ignore], last-seen USER, outbox, history PEER
-// [--limit N], group create|add|remove|promote|leave|info|send|list, info ID,
-// call USER, turn-credentials; with no command, an interactive mode. A group is
-// named "#" and its id (32 hex digits) where a user could stand (send, history). Keys live in HOME/keys/, the device store (outbox, history)
+// [--limit N], send-file TO PATH, fetch ID [OUT], group
+// create|add|remove|promote|leave|info|send|list, info ID, call USER,
+// turn-credentials; with no command, an interactive mode. A group is named "#"
+// and its id (32 hex digits) where a user could stand (send, history). Keys live
+// in HOME/keys/, the device store (outbox, history)
 // in HOME/store/.
 //
 // Exit codes: 0 done, 1 failed (the reason is printed), 2 wrong usage, 3 send
@@ -45,6 +47,9 @@ int main(int argc, char** argv) {
   app.add_option("--home", home, "folder of this device's keys")->capture_default_str();
   app.add_option("--user", user, "who you are");
   app.add_flag("--json", json, "one JSON object per line");
+  std::string media_url;
+  app.add_option("--media", media_url,
+                 "media service URL (http://HOST:PORT); default: the one the node names");
   bool tls = false;
   std::string ca_file;
   app.add_flag("--tls", tls, "connect with TLS and verify the server's certificate");
@@ -86,6 +91,17 @@ int main(int argc, char** argv) {
   std::optional<size_t> history_limit;
   history->add_option("peer", history_peer, "whose conversation")->required();
   history->add_option("--limit", history_limit, "only the last N messages");
+  auto send_file = app.add_subcommand("send-file", "encrypt, upload and send a file");
+  std::string file_to, file_path, file_mime, file_thumbnail;
+  send_file->add_option("to", file_to, "recipient")->required();
+  send_file->add_option("path", file_path, "the file")->required();
+  send_file->add_option("--mime", file_mime, "its MIME type (default: from its name)");
+  send_file->add_option("--thumbnail", file_thumbnail, "a small preview to send along");
+  auto fetch = app.add_subcommand("fetch", "download and decrypt a received file");
+  std::string fetch_id, fetch_out;
+  fetch->add_option("id", fetch_id, "its media id (or a unique prefix), as listen shows it")
+    ->required();
+  fetch->add_option("out", fetch_out, "where to write it (default: its name, here)");
   // Groups: each subcommand below `group`.
   auto group = app.add_subcommand("group", "create and change groups, send to them");
   group->require_subcommand(1);
@@ -148,7 +164,7 @@ int main(int argc, char** argv) {
     std::cerr << "parley-chat: --user must be 1-32 characters of [a-z0-9._-]\n";
     return 2;
   }
-  chat::context ctx{opts, keystore{home}, user, chat::printer{json}};
+  chat::context ctx{opts, keystore{home}, user, chat::printer{json}, media_url};
   if (*reg)
     return chat::run_register(ctx);
   if (*send) {
@@ -158,6 +174,15 @@ int main(int argc, char** argv) {
     }
     return chat::run_send(ctx, to, text);
   }
+  if (*send_file) {
+    if (!valid_user_name(file_to)) {
+      std::cerr << "parley-chat: the recipient must be 1-32 characters of [a-z0-9._-]\n";
+      return chat::exit_usage;
+    }
+    return chat::run_send_file(ctx, file_to, file_path, file_mime, file_thumbnail);
+  }
+  if (*fetch)
+    return chat::run_fetch(ctx, fetch_id, fetch_out);
   if (*outbox)
     return chat::run_outbox(ctx);
   if (*history)

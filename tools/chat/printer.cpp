@@ -1,6 +1,7 @@
 #include "tools/chat/printer.hpp"
 
 #include "schema/errors.hpp"
+#include "tools/client/media_ref.hpp"
 #include "tools/client/message_id.hpp"
 
 #include <cstdio>
@@ -24,7 +25,35 @@ void emit(const std::string& line) {
   std::cout << line << std::endl;  // flushed: output is read by scripts and tests
 }
 
+/// A message's content for people: its text, or what file it carries.
+std::string content_text(const std::string& payload) {
+  if (!client::is_media_payload(payload))
+    return payload;
+  auto ref = client::decode_media_payload(payload);
+  if (!ref)
+    return "[media message this version cannot read]";
+  return "[media " + media_id_text(*ref) + " "
+         + (ref->file_name.empty() ? std::string("(no name)") : ref->file_name) + ", "
+         + ref->mime_type + ", " + client::human_size(ref->size) + "]";
+}
+
+/// A message's content in JSON: "text":… or "media":{…}.
+std::string content_json(const std::string& payload) {
+  if (!client::is_media_payload(payload))
+    return "\"text\":" + json_string(payload);
+  auto ref = client::decode_media_payload(payload);
+  if (!ref)
+    return "\"media\":null";
+  return "\"media\":{\"id\":\"" + to_hex(ref->id) + "\",\"mime\":" + json_string(ref->mime_type)
+         + ",\"size\":" + std::to_string(ref->size) + ",\"name\":" + json_string(ref->file_name)
+         + ",\"thumbnail\":" + (ref->thumbnail.empty() ? "false" : "true") + "}";
+}
+
 } // namespace
+
+std::string media_id_text(const client::media_ref& ref) {
+  return to_hex(ref.id).substr(0, 16);
+}
 
 std::string json_string(const std::string& text) {
   std::string out = "\"";
@@ -119,12 +148,12 @@ void printer::print(const client::message& m) {
   auto group = to_hex(m.group);
   if (json_)
     emit("{\"type\":\"message\",\"from\":" + json_string(m.from) + ",\"id\":\""
-         + to_hex(m.id) + "\",\"text\":" + json_string(m.payload)
+         + to_hex(m.id) + "\"," + content_json(m.payload)
          + ",\"time\":" + std::to_string(m.server_time)
          + (group.empty() ? "" : ",\"group\":\"" + group + "\"") + "}");
   else
     emit("[" + clock_time(m.server_time) + "] " + (group.empty() ? "" : "#" + group + " ")
-         + m.from + ": " + m.payload);
+         + m.from + ": " + content_text(m.payload));
 }
 
 void printer::print(const client::receipt& r) {
@@ -293,10 +322,10 @@ void printer::print(const client::link_down& down) {
 void printer::queued(const client::stored_message& m) {
   if (json_)
     emit("{\"type\":\"queued\",\"id\":\"" + to_hex(m.id) + "\",\"peer\":"
-         + json_string(m.peer) + ",\"text\":" + json_string(m.body)
+         + json_string(m.peer) + "," + content_json(m.body)
          + ",\"time\":" + std::to_string(m.created) + "}");
   else
-    emit("[" + clock_time(m.created) + "] queued for " + m.peer + ": " + m.body
+    emit("[" + clock_time(m.created) + "] queued for " + m.peer + ": " + content_text(m.body)
          + " (id " + to_hex(m.id) + ")");
 }
 
@@ -308,14 +337,27 @@ void printer::history(const client::stored_message& m, const std::string& self) 
          + "\",\"peer\":" + json_string(m.peer)
          + (m.group.empty() ? "" : ",\"group\":\"" + m.group + "\"")
          + ",\"id\":\"" + to_hex(m.id)
-         + "\",\"text\":" + json_string(m.body) + ",\"time\":" + std::to_string(time)
+         + "\"," + content_json(m.body) + ",\"time\":" + std::to_string(time)
          + ",\"state\":\"" + state + "\""
          + (m.error.empty() ? "" : ",\"error\":" + json_string(m.error)) + "}");
   } else {
     auto from = m.outgoing ? self : m.peer;
     auto tick = std::string(state) + (m.error.empty() ? "" : ": " + m.error);
-    emit("[" + clock_time(time) + "] " + from + ": " + m.body + "  (" + tick + ")");
+    emit("[" + clock_time(time) + "] " + from + ": " + content_text(m.body) + "  (" + tick
+         + ")");
   }
+}
+
+void printer::media_done(const char* what, const client::media_ref& ref,
+                         const std::string& path, uint64_t resumed_at) {
+  if (json_)
+    emit("{\"type\":\"" + std::string(what) + "\",\"media\":\"" + to_hex(ref.id)
+         + "\",\"path\":" + json_string(path) + ",\"size\":" + std::to_string(ref.size)
+         + ",\"resumedAt\":" + std::to_string(resumed_at) + "}");
+  else
+    emit(std::string(what) + " " + path + " (" + client::human_size(ref.size) + ", media "
+         + media_id_text(ref) + ")"
+         + (resumed_at > 0 ? ", resumed at byte " + std::to_string(resumed_at) : ""));
 }
 
 void printer::warning(const std::string& code, const std::string& peer,

@@ -4,6 +4,7 @@
 
 #include "tools/client/client.hpp"
 #include "tools/client/device_store.hpp"
+#include "tools/client/media_ref.hpp"
 #include "tools/client/reconnecting_client.hpp"
 
 #include <string>
@@ -32,6 +33,10 @@ public:
   /// A message of a conversation with its tick, `self` being this user:
   /// {"type":"history"} in JSON.
   void history(const client::stored_message& m, const std::string& self);
+
+  /// A file fetched (or sent): {"type":"fetched"} or {"type":"uploaded"} in JSON.
+  void media_done(const char* what, const client::media_ref& ref, const std::string& path,
+                  uint64_t resumed_at);
 
   /// A note for people (e.g. "registered alice"); a {"type":"info"} line in JSON.
   void info(const std::string& text);
@@ -67,6 +72,10 @@ public:
 private:
   bool json_;
 };
+
+/// How a media message's id shows for people (16 hex digits of its SHA-256):
+/// `fetch` takes it, or any other unique prefix of the id.
+std::string media_id_text(const client::media_ref& ref);
 
 /// `text` as a JSON string literal, quotes included.
 std::string json_string(const std::string& text);

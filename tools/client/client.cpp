@@ -367,6 +367,13 @@ outcome<bool> connection::pump(clock::time_point deadline) {
             ++pongs_received_;
             queue_.emplace_back(pong{});
             break;
+          case wire::ServerFrame::MEDIA_TOKEN: {
+            auto m = f.getMediaToken();
+            queue_.emplace_back(media_grant{m.getAction(), to_string(m.getSha256()),
+                                            to_string(m.getToken()), m.getExpires(),
+                                            to_string(m.getUrl())});
+            break;
+          }
           case wire::ServerFrame::KEYS_PUBLISHED:
             queue_.emplace_back(keys_published_frame{
               {f.getKeysPublished().getOneTimePrekeys(),
@@ -592,6 +599,34 @@ outcome<presence> connection::last_seen(const std::string& user) {
   if (auto err = std::get_if<server_error>(&*answer))
     return from_server(*err);
   return std::get<presence>(*answer);
+}
+
+outcome<media_grant> connection::media_token(wire::MediaAction action,
+                                             const std::string& sha256, uint64_t size,
+                                             const std::vector<std::string>& recipients) {
+  auto sent = write_frame([&](wire::ClientFrame::Builder f) {
+    auto m = f.initMediaToken();
+    m.setAction(action);
+    m.setSha256(as_data(sha256));
+    m.setSize(size);
+    auto list = m.initRecipients(static_cast<unsigned>(recipients.size()));
+    for (unsigned i = 0; i < recipients.size(); ++i)
+      list.set(i, recipients[i]);
+  });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([&](const incoming& x) {
+    if (auto g = std::get_if<media_grant>(&x))
+      return g->sha256 == sha256 && g->action == action;
+    if (auto e = std::get_if<server_error>(&x))
+      return e->refers_to == sha256 || e->refers_to.empty();
+    return false;
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<media_grant>(*answer);
 }
 
 } // namespace parley::client

@@ -196,6 +196,15 @@ struct welcome_info {
   uint32_t max_pending_sends = 0;
 };
 
+/// A token for the media service (see media/token.hpp and docs/media.md).
+struct media_grant {
+  wire::MediaAction action = wire::MediaAction::DOWNLOAD;
+  std::string sha256;   // 32 bytes: the blob it is for
+  std::string token;
+  int64_t expires = 0;  // ms since the epoch
+  std::string url;      // where the node says the media service is; may be empty
+};
+
 // -- the connection ---------------------------------------------------------------
 
 struct options {
@@ -236,6 +245,11 @@ public:
                                        const std::vector<std::string>& one_time_prekeys);
   /// Another user's bundle; consumes one of its one-time prekeys on the node.
   outcome<bundle_info> fetch_bundle(const std::string& user);
+  /// A token to upload (`size` bytes for `recipients`) or download the blob
+  /// `sha256` (32 bytes).
+  outcome<media_grant> media_token(wire::MediaAction action, const std::string& sha256,
+                                   uint64_t size = 0,
+                                   const std::vector<std::string>& recipients = {});
 
   // Groups: every request names the group by its 16-byte id and is answered
   // with the group as its home node holds it.
@@ -346,7 +360,7 @@ private:
   /// Anything a node sends, decoded.
   using incoming = std::variant<message, receipt, presence, server_error, challenge,
                                 welcome_info, registered, pong, prekeys_low,
-                                keys_published_frame, bundle_info, group_notice,
+                                keys_published_frame, bundle_info, media_grant, group_notice,
                                 call_event, group_info, message_info, turn_info>;
 
   /// Sends a GroupRequest filled by `fill` and waits for the group's state.
