@@ -24,17 +24,24 @@ bool valid_proof(const std::string& key, const std::string& nonce,
          == 0;
 }
 
-caf::behavior verifier() {
-  return {
-    [](verify_atom, const std::string& key, const std::string& nonce,
-       const std::string& signature) { return valid_proof(key, nonce, signature); },
-  };
-}
+/// A class rather than a function: CAF 0.17 spawns a function actor without
+/// arguments through a null reference (UBSan reports it).
+class verifier : public caf::event_based_actor {
+public:
+  using caf::event_based_actor::event_based_actor;
+
+  caf::behavior make_behavior() override {
+    return {
+      [](verify_atom, const std::string& key, const std::string& nonce,
+         const std::string& signature) { return valid_proof(key, nonce, signature); },
+    };
+  }
+};
 
 } // namespace
 
 caf::actor spawn_verifier_pool(caf::actor_system& sys, size_t workers) {
-  auto factory = [&sys] { return sys.spawn(verifier); };
+  auto factory = [&sys] { return sys.spawn<verifier>(); };
   return caf::actor_pool::make(sys.dummy_execution_unit(), workers, factory,
                                caf::actor_pool::round_robin());
 }

@@ -3,6 +3,7 @@
 // rotation, one command stops it.
 
 #include "support/cluster.hpp"
+#include "support/commands.hpp"
 #include "support/temp_dir.hpp"
 #include "support/users.hpp"
 #include "actors/cluster/rendezvous.hpp"
@@ -24,31 +25,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A base port with base..base+2 and base+101..base+102 free.
-uint16_t free_base() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    uint16_t base = static_cast<uint16_t>(21000 + (::getpid() * 7 + attempt * 211) % 8000);
-    bool ok = true;
-    for (int off : {0, 1, 2, 50, 101, 102, 201, 202, 301, 302}) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<uint16_t>(base + off));
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      ok = ok && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-      ::close(fd);
-    }
-    if (ok)
-      return base;
-  }
-  FAIL("no free ports");
-  return 0;
-}
-
-int run(const std::string& cmd) {
-  auto status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /// Connects through HAProxy and logs in; nothing if the node refuses.
 std::unique_ptr<client::connection> try_login(uint16_t port, const test_user& user) {
@@ -65,16 +41,16 @@ std::unique_ptr<client::connection> try_login(uint16_t port, const test_user& us
 
 TEST_CASE("local-cluster.sh starts nodes behind HAProxy that route around a dead node") {
   temp_dir dir;
-  auto base = free_base();
+  auto base = free_base({0, 1, 2, 50, 101, 102, 201, 202, 301, 302});
   std::string script = std::string(PARLEY_SOURCE_DIR) + "/deploy/local-cluster.sh";
   std::string env = std::string("PARLEY_NODE=") + PARLEY_NODE_BIN + " ";
   auto where = " --base-port " + std::to_string(base) + " --dir " + dir.path() + "/c";
-  REQUIRE(run(env + script + " start 2" + where + " > " + dir.path() + "/start.log 2>&1")
+  REQUIRE(run_command(env + script + " start 2" + where + " > " + dir.path() + "/start.log 2>&1").exit_code
           == 0);
   struct stopper {
     std::string cmd;
     ~stopper() {
-      run(cmd);
+      run_command(cmd);
     }
   } stop{env + script + " stop" + where + " > /dev/null 2>&1"};
 
@@ -134,17 +110,17 @@ TEST_CASE("local-cluster.sh starts nodes behind HAProxy that route around a dead
 
 TEST_CASE("clients reach the cluster over TLS at HAProxy and check its certificate") {
   temp_dir dir;
-  auto base = free_base();
+  auto base = free_base({0, 1, 2, 50, 101, 102, 201, 202, 301, 302});
   std::string script = std::string(PARLEY_SOURCE_DIR) + "/deploy/local-cluster.sh";
   std::string env = std::string("PARLEY_NODE=") + PARLEY_NODE_BIN + " ";
   auto where = " --base-port " + std::to_string(base) + " --dir " + dir.path() + "/c";
-  REQUIRE(run(env + script + " start 1" + where + " --tls > " + dir.path()
-              + "/start.log 2>&1")
+  REQUIRE(run_command(env + script + " start 1" + where + " --tls > " + dir.path()
+              + "/start.log 2>&1").exit_code
           == 0);
   struct stopper {
     std::string cmd;
     ~stopper() {
-      run(cmd);
+      run_command(cmd);
     }
   } stop{env + script + " stop" + where + " > /dev/null 2>&1"};
   client::options opts;
@@ -165,8 +141,8 @@ TEST_CASE("clients reach the cluster over TLS at HAProxy and check its certifica
     CHECK(seen->online);
   }
   // A certificate the client does not trust: refused before any frame.
-  REQUIRE(run(std::string(PARLEY_SOURCE_DIR) + "/deploy/make-test-cert.sh " + dir.path()
-              + "/other.pem")
+  REQUIRE(run_command(std::string(PARLEY_SOURCE_DIR) + "/deploy/make-test-cert.sh " + dir.path()
+              + "/other.pem").exit_code
           == 0);
   opts.ca_file = dir.path() + "/other.pem";
   client::connection conn(opts);

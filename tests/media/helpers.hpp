@@ -4,6 +4,7 @@
 
 #include "media/sha256.hpp"
 #include "media/token.hpp"
+#include "support/commands.hpp"
 
 #include <catch2/catch.hpp>
 #include <sodium.h>
@@ -17,24 +18,6 @@
 
 namespace parley::test {
 
-struct command_result {
-  int exit_code = -1;
-  std::string out;  // standard output (and error, if the command joins them)
-};
-
-/// Runs a shell command, capturing its standard output.
-inline command_result run_command(const std::string& cmd) {
-  command_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    r.out.append(buf, n);
-  auto status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 /// Whether `condition` holds within `seconds`, asking every 50 ms. For what a
 /// server does just after its answer went out (a log line, a deletion).

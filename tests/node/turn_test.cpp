@@ -5,6 +5,7 @@
 
 #include "actors/call/turn.hpp"
 #include "support/cluster.hpp"
+#include "support/commands.hpp"
 #include "support/node_process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/users.hpp"
@@ -14,12 +15,10 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -32,23 +31,8 @@ namespace {
 
 constexpr const char* secret = "turn-test-secret-0123456789";
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-};
-
-run_result run(const std::string& cmd) {
-  run_result r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    r.out.append(buf, n);
-  auto status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+/// Runs a command with its standard error joined to its output.
+test::command_result run(const std::string& cmd) { return test::run_command(cmd + " 2>&1"); }
 
 /// Whether something accepts TCP connections on 127.0.0.1:port.
 bool listening(uint16_t port) {
@@ -129,7 +113,7 @@ public:
   }
 
   /// turnutils_uclient through this relay with these credentials.
-  run_result relay(const std::string& user, const std::string& password) const {
+  test::command_result relay(const std::string& user, const std::string& password) const {
     return run("turnutils_uclient -y -n 4 -l 100 -p " + std::to_string(port_) + " -u '"
                + user + "' -w '" + password + "' 127.0.0.1");
   }

@@ -3,6 +3,7 @@
 // Prometheus endpoint's figures moving as messages flow.
 
 #include "support/cluster.hpp"
+#include "support/commands.hpp"
 #include "support/users.hpp"
 #include "tools/client/message_id.hpp"
 
@@ -25,29 +26,15 @@ using json = nlohmann::json;
 
 namespace {
 
-struct shell_result {
-  int exit_code = -1;
-  std::string out;
-};
-
-shell_result shell(node_process& node, const std::string& secret_file,
+command_result shell(node_process& node, const std::string& secret_file,
                    const std::string& command, bool as_json = true) {
   auto cmd = std::string(PARLEY_SHELL_BIN) + " --node 127.0.0.1:"
              + std::to_string(node.admin_port()) + " --secret-file " + secret_file
              + (as_json ? " --json" : "") + " -c '" + command + "' 2>&1";
-  shell_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    r.out.append(buf, n);
-  auto status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(cmd);
 }
 
-json parsed(const shell_result& r) {
+json parsed(const command_result& r) {
   INFO(r.out);
   auto doc = json::parse(r.out, nullptr, false);
   REQUIRE_FALSE(doc.is_discarded());

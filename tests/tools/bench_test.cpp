@@ -1,10 +1,13 @@
 // parley-bench against a real node: its books must balance. These tests check
 // behaviour only (nothing lost, nothing twice, counts that add up), never speed.
 
+#include "support/commands.hpp"
 #include "support/node_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <fstream>
 
 #include <cstdio>
 #include <cstdlib>
@@ -26,20 +29,10 @@ run_result bench(const node_process& node, const temp_dir& dir, const std::strin
   auto err_path = dir / "bench.err";
   auto cmd = std::string(PARLEY_BENCH_BIN) + " --port " + std::to_string(node.port())
              + " --json --quiet " + args + " 2> " + err_path;
-  run_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    r.out.append(buf, n);
-  auto status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (FILE* e = std::fopen(err_path.c_str(), "r")) {
-    while ((n = std::fread(buf, 1, sizeof(buf), e)) > 0)
-      r.err.append(buf, n);
-    std::fclose(e);
-  }
+  auto ran = run_command(cmd);
+  run_result r{ran.exit_code, std::move(ran.out), {}};
+  std::ifstream err(err_path);
+  r.err.assign(std::istreambuf_iterator<char>(err), {});
   return r;
 }
 

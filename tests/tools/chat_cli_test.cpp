@@ -1,5 +1,6 @@
 // parley-chat as a user runs it: real processes, JSON output.
 
+#include "support/commands.hpp"
 #include "support/node_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -13,13 +14,8 @@ using namespace parley::test;
 
 namespace {
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-};
-
 /// Runs parley-chat with `args` (shell words), `input` on its stdin.
-run_result chat(const node_process& node, const temp_dir& dir, const std::string& args,
+command_result chat(const node_process& node, const temp_dir& dir, const std::string& args,
                 const std::string& input = "") {
   auto in_path = dir / "stdin.txt";
   {
@@ -30,16 +26,7 @@ run_result chat(const node_process& node, const temp_dir& dir, const std::string
   auto cmd = std::string(PARLEY_CHAT_BIN) + " --server 127.0.0.1:"
              + std::to_string(node.port()) + " --home " + dir.path() + "/home " + args
              + " < " + in_path + " 2>&1";
-  run_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    r.out.append(buf, n);
-  auto status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(cmd);
 }
 
 size_t count(const std::string& haystack, const std::string& needle) {

@@ -2,6 +2,7 @@
 // wire carry only ciphertext, a tampered message is refused by its recipient,
 // and a contact whose identity key changes is warned about.
 
+#include "support/commands.hpp"
 #include "support/node_process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/users.hpp"
@@ -21,12 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-};
-
-run_result chat(uint16_t port, const std::string& home, const std::string& args,
+command_result chat(uint16_t port, const std::string& home, const std::string& args,
                 const std::string& input = "") {
   auto in_path = home + ".stdin";
   {
@@ -35,16 +31,7 @@ run_result chat(uint16_t port, const std::string& home, const std::string& args,
   }
   auto cmd = std::string(PARLEY_CHAT_BIN) + " --server 127.0.0.1:" + std::to_string(port)
              + " --home " + home + " " + args + " < " + in_path + " 2>&1";
-  run_result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    r.out.append(buf, n);
-  auto status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(cmd);
 }
 
 /// Whether any file under `dir` contains `needle`.

@@ -189,7 +189,7 @@ TEST_CASE("e2e x3dh - low-order keys are refused, not turned into a known secret
   CHECK(x3dh_respond(bob.id, bob.spk, nullptr, header).failure() == error::bad_key);
 }
 
-TEST_CASE("e2e prekeys - bundle and prekey secrets round-trip; garbage is refused") {
+TEST_CASE("e2e prekeys - bundle and prekey secrets round-trip - garbage is refused") {
   responder bob;
   for (const one_time_prekey* otk : {static_cast<const one_time_prekey*>(nullptr),
                                      static_cast<const one_time_prekey*>(&bob.otks[2])}) {
