@@ -1,5 +1,7 @@
 #include "actors/config.hpp"
 
+#include "actors/call/call_messages.hpp"
+#include "actors/group/group_messages.hpp"
 #include "actors/messages.hpp"
 
 #include <thread>
@@ -25,6 +27,11 @@ std::string node_settings::validate() const {
     return "parley.read-chunk must be at least 64";
   if (max_pending_sends == 0)
     return "parley.max-pending-sends must be at least 1";
+  if (max_group_members < 2 || group_fanout_batch == 0 || group_fanout_window == 0)
+    return "parley.max-group-members must be at least 2, group-fanout-batch and "
+           "group-fanout-window at least 1";
+  if (call_ring_timeout <= caf::timespan{0} || turn_ttl <= caf::timespan{0})
+    return "parley.call-ring-timeout and parley.turn-ttl must be positive";
   if (media_token_ttl < std::chrono::seconds(1))
     return "parley.media-token-ttl must be at least 1s";
   return {};
@@ -77,6 +84,20 @@ node_config::node_config() {
     .add(s.fsync, "fsync", "fsync the WAL for each write batch")
     .add(s.presence_flush_interval, "presence-flush-interval",
          "how often last-seen times are written to the store")
+    .add(s.max_group_members, "max-group-members", "members a group may have")
+    .add(s.group_fanout_batch, "group-fanout-batch",
+         "recipients per store request when a group message is fanned out")
+    .add(s.group_fanout_window, "group-fanout-window",
+         "fan-out requests of one group in flight to one node, at most")
+    .add(s.group_idle_timeout, "group-idle-timeout",
+         "a group's actor stops after this long without work (it reloads on demand)")
+    .add(s.call_ring_timeout, "call-ring-timeout",
+         "a call nobody accepted ends after this long")
+    .add(s.turn_secret_file, "turn-secret-file",
+         "file holding coturn's static-auth-secret; empty: no TURN credentials")
+    .add(s.turn_uris, "turn-uris",
+         "TURN server URIs handed out with credentials, e.g. [\"turn:host:3478\"]")
+    .add(s.turn_ttl, "turn-ttl", "how long TURN credentials stay valid")
     .add(s.media_key_file, "media-key-file",
          "file with the key shared with parley-media; empty: no media tokens")
     .add(s.media_url, "media-url",
@@ -107,6 +128,13 @@ node_config::node_config() {
   add_message_type<last_seen_batch>("parley.last_seen_batch");
   add_message_type<std::vector<std::string>>("parley.strings");
   add_message_type<std::vector<uint64_t>>("parley.u64s");
+  add_message_type<group_state>("parley.group_state");
+  add_message_type<group_request>("parley.group_request");
+  add_message_type<group_send>("parley.group_send");
+  add_message_type<group_fanout>("parley.group_fanout");
+  add_message_type<group_message_entry>("parley.group_message_entry");
+  add_message_type<message_info>("parley.message_info");
+  add_message_type<call_signal>("parley.call_signal");
 }
 
 } // namespace parley

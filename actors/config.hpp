@@ -54,6 +54,16 @@ struct node_settings {
   std::vector<std::string> cluster_members;  // "name@host:port"; empty: standalone
   std::string cluster_secret_file;           // the shared cookie, one line
 
+  // -- groups and calls ------------------------------------------------------------
+  size_t max_group_members = 1024;   // the creator included
+  size_t group_fanout_batch = 64;    // recipients per store request of a fan-out
+  size_t group_fanout_window = 2;    // fan-out requests in flight per member node
+  caf::timespan group_idle_timeout = std::chrono::seconds(60);  // then its actor stops
+  caf::timespan call_ring_timeout = std::chrono::seconds(45);   // unanswered calls end
+  std::string turn_secret_file;      // coturn's static-auth-secret; empty: no TURN
+  std::vector<std::string> turn_uris;  // handed to clients with the credentials
+  caf::timespan turn_ttl = std::chrono::seconds(3600);  // lifetime of credentials
+
   // -- media -------------------------------------------------------------------------
   std::string media_key_file;  // the key shared with parley-media; empty: no tokens
   std::string media_url;       // where clients find parley-media (told with each token)

@@ -58,12 +58,14 @@ struct node_actors {
   caf::actor registry;
   caf::actor presence;
   caf::actor admin;
+  caf::actor groups{};  // the group directory (actors/group/directory.hpp)
+  caf::actor calls{};   // the call actor (actors/call/call.hpp)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, node_actors& x) {
   return f(caf::meta::type_name("parley.node_actors"), x.store, x.registry,
-           x.presence, x.admin);
+           x.presence, x.admin, x.groups, x.calls);
 }
 
 /// A Send as the recipient's home store receives it.
@@ -81,17 +83,23 @@ typename Inspector::result_type inspect(Inspector& f, outgoing_message& x) {
 }
 
 /// What an inbox item is.
-enum class item_kind : uint8_t { message = 0, receipt = 1 };
+enum class item_kind : uint8_t { message = 0, receipt = 1, notice = 2 };
 
 /// One item of a user's inbox, as the store pushes it to the user's session.
 struct inbox_item {
   uint64_t seq = 0;       // the recipient's inbox order
   uint8_t kind = 0;       // item_kind
-  uint8_t state = 0;      // receipts: wire::ReceiptState
+  uint8_t state = 0;      // receipts: wire::ReceiptState; notices: wire::GroupAction
   std::string peer;       // messages: the sender; receipts: who acknowledged
-  std::string id;
+                          // (empty for a group's aggregate); notices: who acted
+  std::string id;         // notices: a 16-byte id made of the group's epoch
   std::string payload;    // messages only
   int64_t time = 0;       // ms since the epoch
+  std::string group{};    // group messages, aggregate receipts, notices: hex id
+  // Notices only: the group's name and epoch after the change, whom it concerns.
+  std::string name{};
+  uint64_t epoch = 0;
+  std::vector<std::string> members{};
 
   item_kind what() const noexcept {
     return static_cast<item_kind>(kind);
@@ -101,25 +109,40 @@ struct inbox_item {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, inbox_item& x) {
   return f(caf::meta::type_name("parley.inbox_item"), x.seq, x.kind, x.state,
-           x.peer, x.id, x.payload, x.time);
+           x.peer, x.id, x.payload, x.time, x.group, x.name, x.epoch, x.members);
 }
 
 using inbox_items = std::vector<inbox_item>;
 
+/// What a forwarded receipt is for.
+enum class receipt_kind : uint8_t {
+  direct = 0,     // a receipt for `to`, the sender of a message to `from`
+  member = 1,     // a group member's receipt, for the group's home (its ledger)
+  aggregate = 2,  // a group's aggregate receipt for `to`, the message's sender
+};
+
 /// A delivered or read receipt on its way from the recipient's home store to the
-/// home store of the message's sender, when those are different nodes.
+/// home store of the message's sender (or, for a group message, of the group),
+/// when those are different nodes.
 struct forwarded_receipt {
   std::string to;     // the sender of the message, who gets the receipt
-  std::string from;   // its recipient, whose device acknowledged it
+  std::string from;   // its recipient, whose device acknowledged it (aggregate:
+                      // "#" and the group's hex id)
   std::string id;
   uint8_t state = 0;  // wire::ReceiptState
   int64_t time = 0;
+  uint8_t kind = 0;   // receipt_kind
+  std::string group{};  // member and aggregate receipts: the group's hex id
+
+  receipt_kind what() const noexcept {
+    return static_cast<receipt_kind>(kind);
+  }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forwarded_receipt& x) {
   return f(caf::meta::type_name("parley.forwarded_receipt"), x.to, x.from, x.id,
-           x.state, x.time);
+           x.state, x.time, x.kind, x.group);
 }
 
 /// A user's keys for starting an end-to-end session with them; the node stores

@@ -18,6 +18,7 @@ packages=(
   libboost-dev                     # Boost.Beast for parley-media
   curl                             # media tests: a real HTTP client against parley-media
   haproxy                          # load balancer in front of a cluster
+  coturn                           # TURN relay for calls (deploy/turnserver.conf)
   clang libclang-rt-14-dev         # libFuzzer target (deploy/run-fuzz.sh)
   python3                          # test drivers
 )
@@ -27,3 +28,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${packages[@]}"
+# The package enables a coturn service with its stock configuration; parley's is
+# deploy/turnserver.conf (README, "Calls"), started on purpose, not by default.
+if command -v systemctl >/dev/null && systemctl is-enabled coturn >/dev/null 2>&1; then
+  $SUDO systemctl disable --now coturn >/dev/null 2>&1 || true
+fi

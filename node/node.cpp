@@ -3,6 +3,9 @@
 #include "actors/admin/admin.hpp"
 #include "actors/auth/throttle.hpp"
 #include "actors/auth/verifier.hpp"
+#include "actors/call/call.hpp"
+#include "actors/call/turn.hpp"
+#include "actors/group/directory.hpp"
 #include "actors/cluster/membership.hpp"
 #include "actors/cluster/routes.hpp"
 #include "actors/log.hpp"
@@ -102,6 +105,9 @@ std::string node::start() {
       return "parley.media-key-file: " + error;
     media_key = std::make_shared<const media::token_key>(std::move(*key));
   }
+  auto turn = load_turn_config(settings_, error);
+  if (!error.empty())
+    return "parley.turn-secret-file: " + error;
   auto db = database::open(settings_.data_dir, false, error);
   if (!db)
     return "cannot open the store in " + settings_.data_dir + ": " + error;
@@ -109,11 +115,14 @@ std::string node::start() {
   actors_.presence = spawn_presence(sys_, actors_.store, settings_);
   actors_.registry = spawn_registry(sys_, actors_.presence);
   actors_.admin = spawn_admin(sys_, settings_, metrics_);
+  actors_.groups = spawn_group_directory(sys_, actors_.store, settings_);
+  actors_.calls = spawn_call_actor(sys_, settings_);
   services_.verifier = spawn_verifier_pool(
     sys_, std::max(1u, std::thread::hardware_concurrency()));
   services_.throttle = spawn_throttle(sys_, settings_);
   services_.metrics = &metrics_;
   services_.media_key = std::move(media_key);
+  services_.turn = std::move(turn);
   running_ = true;
   auto membership = spawn_membership(sys_, *cluster, actors_);
   if (!membership) {
@@ -134,6 +143,8 @@ std::string node::start() {
   listener_ = listener->actor;
   port_ = listener->port;
   self->send(membership_, subscribe_atom::value, actors_.store);
+  self->send(membership_, subscribe_atom::value, actors_.groups);
+  self->send(membership_, subscribe_atom::value, actors_.calls);
   self->send(membership_, subscribe_atom::value, listener_);
   self->send(membership_, subscribe_atom::value, actors_.admin);
   self->send(actors_.admin, attach_atom::value, listener_, membership_);
@@ -201,11 +212,15 @@ void node::stop() {
                  log(log_level::error, "node: stopping failed: ", sys_.render(err));
                });
   };
+  // Group actors stop before the store they write to (what they had not
+  // answered is retried by its clients).
+  if (actors_.groups)
+    finish(actors_.groups);
   finish(actors_.presence);
   finish(actors_.store);
-  for (auto& actor : {metrics_endpoint_, actors_.admin, actors_.registry,
-                      actors_.presence, services_.verifier, services_.throttle,
-                      membership_, actors_.store}) {
+  for (auto& actor : {metrics_endpoint_, actors_.admin, actors_.calls, actors_.groups,
+                      actors_.registry, actors_.presence, services_.verifier,
+                      services_.throttle, membership_, actors_.store}) {
     if (!actor)
       continue;
     self->send_exit(actor, caf::exit_reason::user_shutdown);

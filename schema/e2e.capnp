@@ -131,3 +131,66 @@ struct OneTimePrekeySecret {
   id @1 :UInt32;
   secretKey @2 :Data;         # X25519 private key, 32 bytes
 }
+
+# -- groups: sender keys (docs/e2e.md, "Groups: sender keys") ------------------
+
+# What one member hands each other member over their pairwise session, inside a
+# Content: everything needed to decrypt this member's group messages from the
+# given iteration on.
+struct SenderKeyDistribution {
+  version @0 :UInt8;          # 1
+  group @1 :Data;             # 16 bytes
+  keyId @2 :UInt32;           # random; changes whenever the key is replaced
+  iteration @3 :UInt32;       # the chain key's position
+  chainKey @4 :Data;          # 32 bytes
+  signingKey @5 :Data;        # Ed25519 public key, 32 bytes
+}
+
+# What goes into GroupSend.payload.
+struct SenderKeyMessage {
+  version @0 :UInt8;          # 1
+  keyId @1 :UInt32;
+  iteration @2 :UInt32;
+  ciphertext @3 :Data;        # XChaCha20-Poly1305, tag included
+  signature @4 :Data;         # Ed25519 by the sender key's signing key, 64 bytes
+}
+
+# A sender key as a device keeps it (secret): its own, which can encrypt, or
+# another member's, which can only decrypt.
+struct SenderKeyState {
+  version @0 :UInt8;          # 1
+  group @1 :Data;             # 16 bytes
+  sender @2 :Text;
+  keyId @3 :UInt32;
+  iteration @4 :UInt32;       # of chainKey: the next message key's iteration
+  chainKey @5 :Data;
+  signingKey @6 :Data;        # Ed25519 public key
+  signingSecret @7 :Data;     # own key only: the 64-byte Ed25519 secret key
+  skipped @8 :List(SkippedGroupKey);  # oldest first
+}
+
+struct SkippedGroupKey {
+  iteration @0 :UInt32;
+  messageKey @1 :Data;
+}
+
+# -- the plaintext of a pairwise message --------------------------------------
+
+# What the Double Ratchet encrypts between two users: a message body, or
+# something the client itself acts on. Tagging it keeps one kind from being
+# passed off as another (a call signal as a chat message).
+struct Content {
+  union {
+    body @0 :Data;                      # a message as the user wrote it
+    senderKey @1 :SenderKeyDistribution;
+    call @2 :CallContent;
+  }
+}
+
+# A call signal's payload, with the call and the kind of signal repeated inside
+# the encryption so that the node cannot change either unseen.
+struct CallContent {
+  call @0 :Data;              # 16 bytes
+  kind @1 :UInt16;            # as wire CallSignalKind
+  data @2 :Data;              # SDP or ICE candidate; may be empty
+}

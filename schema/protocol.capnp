@@ -28,6 +28,11 @@ struct ClientFrame {
     publishKeys @10 :PublishKeys;
     fetchBundle @11 :FetchBundle;
     mediaToken @12 :MediaTokenRequest;
+    group @13 :GroupRequest;
+    groupSend @14 :GroupSend;
+    messageInfo @15 :MessageInfoRequest;
+    call @16 :CallSignal;
+    turnCredentials @17 :Void;
   }
 }
 
@@ -117,6 +122,74 @@ enum MediaAction {
   download @1;
 }
 
+# -- groups (README, "Groups") ---------------------------------------------------
+#
+# A group lives on its home node (rendezvous hash of its id). Every request names
+# the group by its 16-byte id, which its creator chooses (a retried create is
+# recognised). Answered by GroupState, or by an Error whose refersTo is the id.
+
+struct GroupRequest {
+  group @0 :Data;             # 16 bytes
+  union {
+    create @1 :GroupCreate;   # the creator becomes its first admin
+    add @2 :List(Text);       # admins only
+    remove @3 :List(Text);    # admins only
+    leave @4 :Void;
+    query @5 :Void;           # members only
+    promote @6 :List(Text);   # admins only: make members admins
+  }
+}
+
+struct GroupCreate {
+  name @0 :Text;              # 1-64 bytes of UTF-8
+  members @1 :List(Text);     # besides the creator
+}
+
+# A message to every member of a group, sent once: the group's home node puts it
+# into each member's inbox. Answered by a Receipt (sent, with `group` set) once
+# every member's home node has it durably. `epoch` is the GroupState epoch the
+# payload was sealed for (sender keys, docs/e2e.md); staleGroup if the group
+# changed since. A retransmission (same id) goes to the same recipients.
+struct GroupSend {
+  id @0 :Data;                # 16 bytes
+  group @1 :Data;
+  epoch @2 :UInt64;
+  payload @3 :Data;
+}
+
+# Asks the group's home node where one of this user's group messages stands
+# with each recipient; answered by MessageInfo.
+struct MessageInfoRequest {
+  group @0 :Data;
+  id @1 :Data;
+}
+
+# -- calls (README, "Calls") -------------------------------------------------------
+#
+# Signalling between the two parties of a call. The node checks each signal
+# against the call's state and passes it to the other party's connection; it is
+# not stored, so a party that is not connected misses it. `payload` is end-to-end
+# encrypted by the pairwise session (docs/e2e.md) and opaque to the node.
+
+struct CallSignal {
+  call @0 :Data;              # 16 bytes, chosen by the caller
+  peer @1 :Text;              # to the node: the other party; from it: who sent it
+  kind @2 :CallSignalKind;
+  payload @3 :Data;           # SDP offer or answer, ICE candidate; may be empty
+}
+
+enum CallSignalKind {
+  offer @0;                   # caller: starts the call
+  ringing @1;                 # callee: the offer reached a device
+  answer @2;                  # callee: its SDP answer
+  ice @3;                     # either: an ICE candidate
+  accept @4;                  # callee: picked up; the call is active
+  reject @5;                  # callee: declined
+  busy @6;                    # callee: in another call
+  hangup @7;                  # either: ends the call (the caller: cancels it)
+  timeout @8;                 # from the node only: nobody accepted in time
+}
+
 # -- server -> client ---------------------------------------------------------
 
 struct ServerFrame {
@@ -133,6 +206,11 @@ struct ServerFrame {
     bundle @9 :Bundle;
     prekeysLow @10 :KeysPublished;
     mediaToken @11 :MediaToken;
+    group @12 :GroupState;
+    groupNotice @13 :GroupNotice;
+    messageInfo @14 :MessageInfo;
+    call @15 :CallSignal;
+    turnCredentials @16 :TurnCredentials;
   }
 }
 
@@ -188,6 +266,7 @@ struct Deliver {
   id @2 :Data;
   payload @3 :Data;
   serverTime @4 :Int64;   # when the home node stored it, ms since the epoch
+  group @5 :Data;         # a group message: the group's id (16 bytes); empty otherwise
 }
 
 # A tick for a message this user sent. `sent` answers a Send directly and has
@@ -199,6 +278,9 @@ struct Receipt {
   peer @2 :Text;          # the recipient of the message
   state @3 :ReceiptState;
   time @4 :Int64;         # ms since the epoch
+  group @5 :Data;         # a group message's tick: the group (peer is empty); the
+                          # delivered and read ticks are the aggregate over its
+                          # recipients (MessageInfo has each one's)
 }
 
 enum ReceiptState {
@@ -211,6 +293,64 @@ struct Presence {
   user @0 :Text;
   online @1 :Bool;
   lastSeen @2 :Int64;     # ms since the epoch; 0 if never seen
+}
+
+# The group as its home node holds it: the answer to every GroupRequest.
+struct GroupState {
+  group @0 :Data;
+  name @1 :Text;
+  epoch @2 :UInt64;           # counts membership changes; GroupSend names it
+  members @3 :List(GroupMember);
+}
+
+struct GroupMember {
+  user @0 :Text;
+  admin @1 :Bool;
+}
+
+# A change of a group this user belongs (or belonged) to, from the inbox like a
+# message; acknowledge it with AckReceipts.
+struct GroupNotice {
+  seq @0 :UInt64;
+  group @1 :Data;
+  name @2 :Text;
+  epoch @3 :UInt64;           # the group's epoch after the change
+  by @4 :Text;                # who made the change
+  action @5 :GroupAction;
+  members @6 :List(Text);     # whom it concerns (created: empty, it concerns
+                              # every member: query the group)
+  time @7 :Int64;
+}
+
+enum GroupAction {
+  created @0;
+  added @1;
+  removed @2;
+  left @3;
+  promoted @4;
+}
+
+struct MessageInfo {
+  group @0 :Data;
+  id @1 :Data;
+  time @2 :Int64;             # when it was sent
+  recipients @3 :List(RecipientState);
+}
+
+struct RecipientState {
+  user @0 :Text;
+  state @1 :ReceiptState;     # sent: in the recipient's inbox, not yet on a device
+  time @2 :Int64;             # of the latest change; 0 while sent
+}
+
+# Time-limited credentials for the TURN relay (coturn's REST API scheme):
+# username is "<expiry unix time>:<user>", password base64(HMAC-SHA1(secret,
+# username)).
+struct TurnCredentials {
+  username @0 :Text;
+  password @1 :Text;
+  ttlSeconds @2 :UInt32;
+  uris @3 :List(Text);        # e.g. "turn:turn.example:3478?transport=udp"
 }
 
 struct Error {
@@ -249,4 +389,16 @@ enum ErrorCode {
   tooManyConnections @24; # retryable: the node is at its connection limit; closed
   noPrekeys @25;          # the user has published no signed prekey yet
   kicked @26;             # an operator closed this connection; closed
+  unknownGroup @27;       # no such group
+  notGroupMember @28;     # the request needs membership of the group
+  notGroupAdmin @29;      # the request needs an admin of the group
+  groupTooLarge @30;      # more members than parley.max-group-members
+  staleGroup @31;         # the group changed since the epoch the message was
+                          # sealed for: fetch it (query) and seal again
+  groupExists @32;        # a group with this id exists (and differs)
+  callInvalid @33;        # the signal is not allowed in the call's state, or
+                          # not from this party
+  unknownCall @34;        # no such call (never offered, or long over)
+  turnUnavailable @35;    # this node hands out no TURN credentials
+  unknownMessage @36;     # no such message (MessageInfo: not sent to that group)
 }

@@ -1,5 +1,7 @@
 #include "actors/session/outgoing.hpp"
 
+#include "actors/hex.hpp"
+
 #include "schema/bytes.hpp"
 #include "schema/frame.hpp"
 
@@ -62,6 +64,7 @@ void registered(buffer& out, std::string_view user) {
 }
 
 void inbox_entry(buffer& out, const inbox_item& item) {
+  auto group = hex_decode(item.group).value_or(std::string());
   write_frame(out, [&](wire::ServerFrame::Builder f) {
     if (item.what() == item_kind::message) {
       auto d = f.initDeliver();
@@ -70,13 +73,27 @@ void inbox_entry(buffer& out, const inbox_item& item) {
       d.setId(as_data(item.id));
       d.setPayload(as_data(item.payload));
       d.setServerTime(item.time);
-    } else {
+      d.setGroup(as_data(group));
+    } else if (item.what() == item_kind::receipt) {
       auto r = f.initReceipt();
       r.setSeq(item.seq);
       r.setId(as_data(item.id));
       r.setPeer(as_text(item.peer));
       r.setState(static_cast<wire::ReceiptState>(item.state));
       r.setTime(item.time);
+      r.setGroup(as_data(group));
+    } else {
+      auto n = f.initGroupNotice();
+      n.setSeq(item.seq);
+      n.setGroup(as_data(group));
+      n.setName(as_text(item.name));
+      n.setEpoch(item.epoch);
+      n.setBy(as_text(item.peer));
+      n.setAction(static_cast<wire::GroupAction>(item.state));
+      auto members = n.initMembers(static_cast<unsigned>(item.members.size()));
+      for (unsigned i = 0; i < item.members.size(); ++i)
+        members.set(i, as_text(item.members[i]));
+      n.setTime(item.time);
     }
   });
 }
@@ -142,6 +159,71 @@ void media_token(buffer& out, wire::MediaAction action, std::string_view sha256,
     m.setToken(as_text(token));
     m.setExpires(expires);
     m.setUrl(as_text(url));
+  });
+}
+
+void group(buffer& out, const group_state& g) {
+  auto raw = hex_decode(g.group).value_or(std::string());
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto x = f.initGroup();
+    x.setGroup(as_data(raw));
+    x.setName(as_text(g.name));
+    x.setEpoch(g.epoch);
+    auto members = x.initMembers(static_cast<unsigned>(g.members.size()));
+    for (unsigned i = 0; i < g.members.size(); ++i) {
+      members[i].setUser(as_text(g.members[i].user));
+      members[i].setAdmin(g.members[i].admin);
+    }
+  });
+}
+
+void group_sent(buffer& out, std::string_view id, std::string_view group_raw,
+                int64_t time) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto r = f.initReceipt();
+    r.setId(as_data(id));
+    r.setState(wire::ReceiptState::SENT);
+    r.setTime(time);
+    r.setGroup(as_data(group_raw));
+  });
+}
+
+void message_info(buffer& out, std::string_view group_raw, std::string_view id,
+                  const parley::message_info& info) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto x = f.initMessageInfo();
+    x.setGroup(as_data(group_raw));
+    x.setId(as_data(id));
+    x.setTime(info.time);
+    auto list = x.initRecipients(static_cast<unsigned>(info.recipients.size()));
+    for (unsigned i = 0; i < info.recipients.size(); ++i) {
+      auto& r = info.recipients[i];
+      list[i].setUser(as_text(r.user));
+      list[i].setState(static_cast<wire::ReceiptState>(r.state));
+      list[i].setTime(r.time);
+    }
+  });
+}
+
+void call(buffer& out, const call_signal& s) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto x = f.initCall();
+    x.setCall(as_data(s.call));
+    x.setPeer(as_text(s.from));
+    x.setKind(s.what());
+    x.setPayload(as_data(s.payload));
+  });
+}
+
+void turn(buffer& out, const turn_credentials& c) {
+  write_frame(out, [&](wire::ServerFrame::Builder f) {
+    auto x = f.initTurnCredentials();
+    x.setUsername(as_text(c.username));
+    x.setPassword(as_text(c.password));
+    x.setTtlSeconds(c.ttl_seconds);
+    auto uris = x.initUris(static_cast<unsigned>(c.uris.size()));
+    for (unsigned i = 0; i < c.uris.size(); ++i)
+      uris.set(i, as_text(c.uris[i]));
   });
 }
 

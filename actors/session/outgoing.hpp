@@ -1,6 +1,9 @@
 // Server frames, appended to a connection's write buffer in stream framing.
 #pragma once
 
+#include "actors/call/call_messages.hpp"
+#include "actors/call/turn.hpp"
+#include "actors/group/group_messages.hpp"
 #include "actors/messages.hpp"
 
 #include <string_view>
@@ -39,5 +42,20 @@ void bundle(buffer& out, const prekey_bundle& b);
 /// A token for the media service; `expires` in ms since the epoch.
 void media_token(buffer& out, wire::MediaAction action, std::string_view sha256,
                  std::string_view token, int64_t expires, std::string_view url);
+
+/// GroupState (the raw id is taken from the state's hex id).
+void group(buffer& out, const group_state& g);
+
+/// The sent tick of a group message: a Receipt with `group` set and no peer.
+void group_sent(buffer& out, std::string_view id, std::string_view group_raw,
+                int64_t time);
+
+void message_info(buffer& out, std::string_view group_raw, std::string_view id,
+                  const parley::message_info& info);
+
+/// A CallSignal from `s.from`.
+void call(buffer& out, const call_signal& s);
+
+void turn(buffer& out, const turn_credentials& c);
 
 } // namespace parley::outgoing

@@ -9,6 +9,8 @@
 #include <capnp/serialize.h>
 #include <sodium.h>
 
+#include <optional>
+
 namespace parley {
 
 namespace {
@@ -20,6 +22,66 @@ bad_request invalid_name(std::string refers_to = {}) {
 
 bad_request invalid_id() {
   return {wire::ErrorCode::INVALID_ID, "message ids are 16 bytes", {}, false};
+}
+
+bad_request invalid_group_id() {
+  return {wire::ErrorCode::INVALID_ID, "group and call ids are 16 bytes", {}, false};
+}
+
+/// Names for a group request; nothing if one is invalid.
+std::optional<std::vector<std::string>> names(capnp::List<capnp::Text>::Reader list) {
+  std::vector<std::string> out;
+  out.reserve(list.size());
+  for (auto name : list) {
+    out.emplace_back(to_string(name));
+    if (!valid_user_name(out.back()))
+      return std::nullopt;
+  }
+  return out;
+}
+
+request parse_group(wire::GroupRequest::Reader g) {
+  group_frame_request x;
+  x.group = to_string(g.getGroup());
+  if (x.group.size() != message_id_bytes)
+    return invalid_group_id();
+  std::optional<std::vector<std::string>> members;
+  switch (g.which()) {
+    case wire::GroupRequest::CREATE: {
+      x.op = group_op::create;
+      x.name = to_string(g.getCreate().getName());
+      if (x.name.empty() || x.name.size() > max_group_name)
+        return bad_request{wire::ErrorCode::INVALID_NAME,
+                           "group names are 1-64 bytes", x.group, false};
+      members = names(g.getCreate().getMembers());
+      break;
+    }
+    case wire::GroupRequest::ADD:
+      x.op = group_op::add;
+      members = names(g.getAdd());
+      break;
+    case wire::GroupRequest::REMOVE:
+      x.op = group_op::remove;
+      members = names(g.getRemove());
+      break;
+    case wire::GroupRequest::LEAVE:
+      x.op = group_op::leave;
+      return x;
+    case wire::GroupRequest::QUERY:
+      x.op = group_op::query;
+      return x;
+    case wire::GroupRequest::PROMOTE:
+      x.op = group_op::promote;
+      members = names(g.getPromote());
+      break;
+    default:
+      return bad_request{wire::ErrorCode::UNSUPPORTED, "unknown group request", x.group,
+                         false};
+  }
+  if (!members)
+    return invalid_name(x.group);
+  x.members = std::move(*members);
+  return x;
 }
 
 request parse(wire::ClientFrame::Reader frame, const request_limits& limits) {
@@ -146,6 +208,53 @@ request parse(wire::ClientFrame::Reader frame, const request_limits& limits) {
       }
       return x;
     }
+    case wire::ClientFrame::GROUP:
+      return parse_group(frame.getGroup());
+    case wire::ClientFrame::GROUP_SEND: {
+      auto s = frame.getGroupSend();
+      auto id = to_string(s.getId());
+      if (id.size() != message_id_bytes)
+        return invalid_id();
+      auto group = to_string(s.getGroup());
+      if (group.size() != message_id_bytes)
+        return bad_request{wire::ErrorCode::INVALID_ID, "group ids are 16 bytes", id,
+                           false};
+      if (s.getPayload().size() > limits.max_payload)
+        return bad_request{wire::ErrorCode::PAYLOAD_TOO_LARGE, "payload over the limit",
+                           id, false};
+      return group_send_request{std::move(id), std::move(group), s.getEpoch(),
+                                to_string(s.getPayload())};
+    }
+    case wire::ClientFrame::MESSAGE_INFO: {
+      auto m = frame.getMessageInfo();
+      message_info_request x{to_string(m.getGroup()), to_string(m.getId())};
+      if (x.id.size() != message_id_bytes)
+        return invalid_id();
+      if (x.group.size() != message_id_bytes)
+        return bad_request{wire::ErrorCode::INVALID_ID, "group ids are 16 bytes", x.id,
+                           false};
+      return x;
+    }
+    case wire::ClientFrame::CALL: {
+      auto c = frame.getCall();
+      call_request x{to_string(c.getCall()), to_string(c.getPeer()),
+                     static_cast<uint8_t>(c.getKind()), to_string(c.getPayload())};
+      if (x.call.size() != message_id_bytes)
+        return invalid_group_id();
+      if (!valid_user_name(x.peer))
+        return invalid_name(x.call);
+      if (c.getKind() == wire::CallSignalKind::TIMEOUT
+          || static_cast<uint16_t>(c.getKind())
+               > static_cast<uint16_t>(wire::CallSignalKind::TIMEOUT))
+        return bad_request{wire::ErrorCode::CALL_INVALID,
+                           "only the node sends timeout", x.call, false};
+      if (x.payload.size() > limits.max_payload)
+        return bad_request{wire::ErrorCode::PAYLOAD_TOO_LARGE, "payload over the limit",
+                           x.call, false};
+      return x;
+    }
+    case wire::ClientFrame::TURN_CREDENTIALS:
+      return turn_request{};
   }
   return bad_request{wire::ErrorCode::UNSUPPORTED, "unknown request", {}, false};
 }

@@ -74,6 +74,35 @@ struct media_token_request {
   std::vector<std::string> recipients;
 };
 
+/// A GroupRequest (group: the raw 16-byte id).
+struct group_frame_request {
+  std::string group;
+  group_op op = group_op::query;
+  std::string name;                  // create
+  std::vector<std::string> members;  // create, add, remove, promote
+};
+
+struct group_send_request {
+  std::string id;
+  std::string group;  // raw 16-byte id
+  uint64_t epoch = 0;
+  std::string payload;
+};
+
+struct message_info_request {
+  std::string group;  // raw 16-byte id
+  std::string id;
+};
+
+struct call_request {
+  std::string call;  // raw 16-byte id
+  std::string peer;
+  uint8_t kind = 0;  // wire::CallSignalKind, never timeout
+  std::string payload;
+};
+
+struct turn_request {};
+
 /// A frame that cannot be served: answer `code`, then close if `close`.
 struct bad_request {
   wire::ErrorCode code = wire::ErrorCode::MALFORMED_FRAME;
@@ -86,7 +115,9 @@ using request = std::variant<register_request, login_request, prove_request,
                              send_request, ack_request, ack_receipts_request,
                              heartbeat_request, last_seen_request, logout_request,
                              watch_request, publish_keys_request,
-                             fetch_bundle_request, media_token_request, bad_request>;
+                             fetch_bundle_request, media_token_request, group_frame_request,
+                             group_send_request, message_info_request, call_request,
+                             turn_request, bad_request>;
 
 struct request_limits {
   size_t max_payload = 64 * 1024;
@@ -95,6 +126,9 @@ struct request_limits {
 /// The largest prekey record the node keeps (they are small public keys with a
 /// signature and an id; the cap keeps the directory from becoming storage).
 constexpr size_t max_prekey_record = 512;
+
+/// A group's name: 1 to this many bytes.
+constexpr size_t max_group_name = 64;
 
 /// Decodes one whole frame (as frame_reader hands it out).
 request parse_request(kj::ArrayPtr<const capnp::word> frame, const request_limits& limits);

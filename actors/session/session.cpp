@@ -1,7 +1,10 @@
 #include "actors/session/session.hpp"
 
 #include "actors/auth/throttle.hpp"
+#include "actors/call/call_messages.hpp"
 #include "actors/clock.hpp"
+#include "actors/group/group_messages.hpp"
+#include "actors/hex.hpp"
 #include "actors/log.hpp"
 #include "actors/metrics.hpp"
 #include "actors/messages.hpp"
@@ -78,6 +81,12 @@ public:
       },
       [this](presence_atom, const presence_info& info) {
         outgoing::presence(out(), info);
+        flush();
+      },
+      [this](call_atom, const call_signal& signal) {
+        if (phase_ != phase::logged_in)
+          return;
+        outgoing::call(out(), signal);
         flush();
       },
       [this](kick_atom, uint8_t code) {
@@ -487,6 +496,116 @@ private:
                           claims.expires * 1000, settings_->media_url);
   }
 
+  // -- groups -----------------------------------------------------------------------
+
+  void handle(group_frame_request& r) {
+    if (!require_login())
+      return;
+    auto group = hex_encode(r.group);
+    auto home = home_of(group, r.group);
+    if (!home)
+      return;
+    group_request req{group, user_, static_cast<uint8_t>(r.op), std::move(r.name),
+                      std::move(r.members)};
+    self_->request(home->actors.groups, caf::infinite, group_atom::value, std::move(req))
+      .then(
+        [this](const group_state& g) {
+          outgoing::group(out(), g);
+          flush();
+        },
+        [this, raw = r.group](const caf::error& err) { request_failed(err, raw); });
+  }
+
+  void handle(group_send_request& r) {
+    if (!require_login())
+      return;
+    if (unanswered_.size() >= settings_->max_pending_sends)
+      return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
+    auto now = steady::now();
+    auto wait = std::max(message_rate_.take(1, now),
+                         byte_rate_.take(static_cast<double>(r.payload.size()), now));
+    if (wait.count() > 0)
+      return error(wire::ErrorCode::RATE_LIMITED, "sending too fast; wait", r.id,
+                   static_cast<uint32_t>(wait.count()));
+    auto group = hex_encode(r.group);
+    auto home = home_of(group, r.id);
+    if (!home)
+      return;
+    // The same rule as for sends (handle(send_request)): never two links to
+    // one node with sends in flight.
+    auto member = routes_->home_name(group);
+    auto& flight = sends_in_flight_[member];
+    if (flight.count > 0 && flight.generation != home->generation)
+      return error(wire::ErrorCode::UNAVAILABLE,
+                   "the link to the group's home node changed; retry", r.id);
+    flight.generation = home->generation;
+    ++flight.count;
+    // Counted with the sends, and given up on like them (no request timeout
+    // from this thread: see handle(send_request)).
+    auto ticket = next_ticket_++;
+    unanswered_.emplace(ticket, unanswered_send{r.id, member, steady::now()});
+    group_send msg{group, user_, r.id, r.epoch, std::move(r.payload)};
+    self_->request(home->actors.groups, caf::infinite, group_send_atom::value,
+                   std::move(msg))
+      .then(
+        [this, ticket, raw = r.group](int64_t time) {
+          auto send = answered(ticket);
+          if (!send)
+            return;  // given up on already; the client sends it again
+          outgoing::group_sent(out(), send->id, raw, time);
+          flush();
+        },
+        [this, ticket](const caf::error& err) {
+          if (auto send = answered(ticket))
+            request_failed(err, send->id);
+        });
+  }
+
+  void handle(message_info_request& r) {
+    if (!require_login())
+      return;
+    auto group = hex_encode(r.group);
+    auto home = home_of(group, r.id);
+    if (!home)
+      return;
+    self_->request(home->actors.store, caf::infinite, message_info_atom::value, group,
+                   user_, r.id)
+      .then(
+        [this, raw = r.group, id = r.id](const message_info& info) {
+          outgoing::message_info(out(), raw, id, info);
+          flush();
+        },
+        [this, id = r.id](const caf::error& err) { request_failed(err, id); });
+  }
+
+  // -- calls ------------------------------------------------------------------------
+
+  void handle(call_request& r) {
+    if (!require_login())
+      return;
+    if (r.peer == user_)
+      return error(wire::ErrorCode::CALL_INVALID, "a call needs another party", r.call);
+    auto home = home_of(hex_encode(r.call), r.call);
+    if (!home)
+      return;
+    call_signal signal{r.call, user_, std::move(r.peer), r.kind, std::move(r.payload)};
+    self_->request(home->actors.calls, caf::infinite, call_atom::value, std::move(signal),
+                   caf::actor_cast<caf::actor>(self_))
+      .then([](caf::ok_atom) {},
+            [this, id = r.call](const caf::error& err) { request_failed(err, id); });
+  }
+
+  void handle(turn_request&) {
+    if (!require_login())
+      return;
+    if (!services_.turn)
+      return error(wire::ErrorCode::TURN_UNAVAILABLE, "this node offers no TURN relay");
+    auto credentials = make_turn_credentials(*services_.turn, user_, now_ms() / 1000);
+    if (credentials.password.empty())
+      return error(wire::ErrorCode::INTERNAL, "cannot compute TURN credentials");
+    outgoing::turn(out(), credentials);
+  }
+
   void handle(logout_request&) {
     log(log_level::info, "session: ", user_.empty() ? "(anonymous)" : user_,
         " logged out");
@@ -506,6 +625,7 @@ private:
             "the home node of " + user + " is unreachable; try again", refers_to);
     return link;
   }
+
 
   /// The link to this session's own home node, if still the one it attached
   /// through.

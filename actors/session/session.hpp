@@ -21,6 +21,7 @@
 // home node, or (stop_atom) from the listener.
 #pragma once
 
+#include "actors/call/turn.hpp"
 #include "actors/cluster/routes.hpp"
 #include "actors/config.hpp"
 #include "media/token.hpp"
@@ -39,6 +40,7 @@ struct node_services {
   caf::actor throttle;  // slows down login floods and guessing
   node_metrics* metrics = nullptr;  // the node's tally; outlives every session
   std::shared_ptr<const media::token_key> media_key;  // signs media tokens; may be null
+  std::shared_ptr<const turn_config> turn{};  // TURN credentials; none: not offered
 };
 
 /// Hands the accepted connection `hdl` from `acceptor` to a new session, which

@@ -118,4 +118,55 @@ std::string last_seen(std::string_view name) {
   return tagged('l', name);
 }
 
+namespace {
+
+/// tag group 00 sender 00 id: a group message's keys. The id has a fixed
+/// length (16 bytes), so it needs no separator after it.
+std::string group_message_key(char tag, std::string_view group, std::string_view sender,
+                              std::string_view id) {
+  auto key = tagged(tag, group);
+  key += '\0';
+  key.append(sender);
+  key += '\0';
+  key.append(id);
+  return key;
+}
+
+} // namespace
+
+std::string group(std::string_view group) {
+  return tagged('g', group);
+}
+
+std::string group_message(std::string_view group, std::string_view sender,
+                          std::string_view id) {
+  return group_message_key('x', group, sender, id);
+}
+
+std::string group_counts(std::string_view group, std::string_view sender,
+                         std::string_view id) {
+  return group_message_key('z', group, sender, id);
+}
+
+std::string group_receipt(std::string_view group, std::string_view sender,
+                          std::string_view id, std::string_view member) {
+  auto key = group_receipts_begin(group, sender, id);
+  key.append(member);
+  return key;
+}
+
+std::string group_receipts_begin(std::string_view group, std::string_view sender,
+                                 std::string_view id) {
+  auto key = group_message_key('y', group, sender, id);
+  key += '\0';
+  return key;
+}
+
+std::string group_receipts_end(std::string_view group, std::string_view sender,
+                               std::string_view id) {
+  auto key = group_message_key('y', group, sender, id);
+  key += '\1';
+  return key;
+}
+
 } // namespace parley::keys

@@ -11,6 +11,10 @@
 //   "o" name 00 seq(8, BE)       one of the user's one-time prekeys, oldest first
 //   "r" to 00 from 00 id         the highest receipt state taken in for a message
 //                                whose receipt came from another member
+//   "g" group                    a group homed here (group: 32 hex digits)
+//   "x" group 00 sender 00 id    a group message: its time and recipients
+//   "z" group 00 sender 00 id    its receipt counts (recipients, delivered, read)
+//   "y" group 00 sender 00 id 00 member   one recipient's receipt state
 #pragma once
 
 #include <cstdint>
@@ -53,5 +57,23 @@ std::string prekeys_end(std::string_view name);
 
 std::string receipt_seen(std::string_view to, std::string_view from,
                          std::string_view id);
+
+std::string group(std::string_view group);
+
+std::string group_message(std::string_view group, std::string_view sender,
+                          std::string_view id);
+
+std::string group_counts(std::string_view group, std::string_view sender,
+                         std::string_view id);
+
+std::string group_receipt(std::string_view group, std::string_view sender,
+                          std::string_view id, std::string_view member);
+
+/// All of a group message's recipient states lie in
+/// [group_receipts_begin, group_receipts_end); the member follows the prefix.
+std::string group_receipts_begin(std::string_view group, std::string_view sender,
+                                 std::string_view id);
+std::string group_receipts_end(std::string_view group, std::string_view sender,
+                               std::string_view id);
 
 } // namespace parley::keys

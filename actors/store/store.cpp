@@ -2,9 +2,11 @@
 
 #include "actors/cluster/routes.hpp"
 #include "actors/clock.hpp"
+#include "actors/group/group_messages.hpp"
 #include "actors/log.hpp"
 #include "actors/metrics.hpp"
 #include "actors/messages.hpp"
+#include "actors/store/groups.hpp"
 #include "actors/store/keys.hpp"
 #include "actors/store/records.hpp"
 
@@ -61,6 +63,7 @@ public:
     db_ = std::move(db);
     settings_ = settings;
     self_name_ = self_name;
+    groups_.emplace(*db_, batch_);
     metrics_ = metrics;
     // What waits in inboxes now, counted once; kept current from here on.
     int64_t items = 0;
@@ -145,6 +148,40 @@ public:
       [this](receipts_atom, std::vector<forwarded_receipt>& receipts) {
         return on_forwarded(receipts);
       },
+      // Groups (actors/group/): records of the groups homed here, their ledgers,
+      // and fan-out batches into the inboxes of users homed here.
+      [this](group_load_atom, const std::string& group) -> caf::result<group_state> {
+        if (auto g = groups_->group(group))
+          return std::move(*g);
+        return make_error(wire::ErrorCode::UNKNOWN_GROUP);
+      },
+      [this](group_save_atom, const group_state& g) {
+        groups_->put_group(g);
+        ok_replies_.emplace_back(self_->make_response_promise());
+        schedule_flush();
+        return caf::delegated<caf::ok_atom>();
+      },
+      [this](ledger_atom, const std::string& group, const std::string& sender,
+             const std::string& id, bool create, group_message_entry& entry) {
+        return on_ledger(group, sender, id, create, entry);
+      },
+      [this](fanout_atom, group_fanout& batch) { return on_fanout(batch); },
+      [this](message_info_atom, std::string& group, std::string& sender,
+             std::string& id) {
+        // Answered after the next write: it shows every receipt taken in before.
+        info_replies_.push_back(info_reply{self_->make_response_promise(),
+                                           std::move(group), std::move(sender),
+                                           std::move(id)});
+        schedule_flush();
+        return caf::delegated<message_info>();
+      },
+      [this](known_users_atom, const std::vector<std::string>& users) {
+        std::vector<std::string> unknown;
+        for (auto& user : users)
+          if (!identity_key(user))
+            unknown.push_back(user);
+        return unknown;
+      },
       [this](routes_atom, routes_ptr& routes) {
         routes_ = std::move(routes);
         find_pending_forwards();
@@ -199,12 +236,64 @@ private:
       item.payload = std::move(msg.payload);
       item.time = now;
       auto seq = stage_inbox_item(msg.to, std::move(item));
-      stage_status(status_key, message_status{seq, message_state::stored, now});
+      stage_status(status_key, message_status{seq, message_state::stored, now, {}});
       append_replies_.emplace_back(std::move(rp), now);
       bump(metrics_->messages_in);
     }
     schedule_flush();
     return caf::delegated<int64_t>();
+  }
+
+  // -- groups ------------------------------------------------------------------------
+
+  /// Enters a group message into its group's ledger (here, its home), or finds
+  /// it there: a retransmission goes to the recipients of the first attempt.
+  /// Without `create`, only finds it (unknownMessage if it is not there).
+  caf::result<group_message_entry> on_ledger(const std::string& group,
+                                             const std::string& sender,
+                                             const std::string& id, bool create,
+                                             group_message_entry& entry) {
+    if (auto known = groups_->message(group, sender, id)) {
+      entry = std::move(*known);
+    } else if (!create) {
+      return make_error(wire::ErrorCode::UNKNOWN_MESSAGE);
+    } else {
+      for (auto& r : groups_->put_message(group, sender, id, entry))
+        route_receipt(std::move(r));
+    }
+    ledger_replies_.emplace_back(self_->make_response_promise(), std::move(entry));
+    schedule_flush();
+    return caf::delegated<group_message_entry>();
+  }
+
+  /// One batch of a group's fan-out into inboxes here; answered once durable
+  /// with the recipients whose inbox is full (the rest have it). Deduplicated
+  /// like sends: a repeated batch delivers nothing twice.
+  caf::result<std::vector<std::string>> on_fanout(group_fanout& batch) {
+    auto& item = batch.item;
+    bool is_message = item.what() == item_kind::message;
+    auto dedup_peer = is_message ? item.peer : group_peer(item.group);
+    std::vector<std::string> full;
+    for (auto& user : batch.recipients) {
+      if (!identity_key(user)) {
+        log(log_level::warning, "store: group ", item.group, " has unknown member ",
+            user);
+        continue;
+      }
+      auto status_key = keys::status(user, dedup_peer, item.id);
+      if (load_status(status_key))
+        continue;
+      if (is_message && depth(user) >= settings_->inbox_quota) {
+        full.push_back(user);
+        continue;
+      }
+      auto seq = stage_inbox_item(user, item);
+      stage_status(status_key, message_status{seq, message_state::stored, item.time,
+                                              is_message ? item.group : std::string()});
+    }
+    fanout_replies_.emplace_back(self_->make_response_promise(), std::move(full));
+    schedule_flush();
+    return caf::delegated<std::vector<std::string>>();
   }
 
   // -- key directory ----------------------------------------------------------------
@@ -307,19 +396,30 @@ private:
       auto receipt_state = static_cast<uint8_t>(state == message_state::read
                                                   ? wire::ReceiptState::READ
                                                   : wire::ReceiptState::DELIVERED);
-      route_receipt(forwarded_receipt{peer, user, id, receipt_state, now_ms()});
+      // A group message's receipt goes to its group's ledger, which tells the
+      // sender once every recipient is there.
+      auto kind = status->group.empty() ? receipt_kind::direct : receipt_kind::member;
+      route_receipt(forwarded_receipt{peer, user, id, receipt_state, now_ms(),
+                                      static_cast<uint8_t>(kind), status->group});
       bump(state == message_state::read ? metrics_->receipts_read
                                         : metrics_->receipts_delivered);
     }
     schedule_flush();
   }
 
-  /// Stages a receipt in its sender's inbox here, or in the durable queue for
-  /// the member that is the sender's home.
+  /// Stages a receipt in its sender's inbox here (a member receipt: in its
+  /// group's ledger here), or in the durable queue for the member that is the
+  /// sender's (the group's) home.
   void route_receipt(forwarded_receipt r) {
-    auto& home = routes_ ? routes_->home_name(r.to) : self_name_;
+    bool member = r.what() == receipt_kind::member;
+    auto& owner = member ? r.group : r.to;
+    auto& home = routes_ ? routes_->home_name(owner) : self_name_;
     if (home == self_name_) {
-      stage_receipt(r);
+      if (!member)
+        stage_receipt(r);
+      else
+        for (auto& a : groups_->take_receipt(r))
+          route_receipt(std::move(a));
       return;
     }
     auto& queue = forwards_[home];
@@ -333,9 +433,12 @@ private:
     inbox_item receipt;
     receipt.kind = static_cast<uint8_t>(item_kind::receipt);
     receipt.state = r.state;
-    receipt.peer = r.from;
     receipt.id = r.id;
     receipt.time = r.time;
+    if (r.what() == receipt_kind::aggregate)
+      receipt.group = r.group;  // the peer is the group, not one recipient
+    else
+      receipt.peer = r.from;
     stage_inbox_item(r.to, std::move(receipt));
   }
 
@@ -343,6 +446,12 @@ private:
   /// repeat a batch (its answer was lost): take each state in once.
   caf::result<caf::ok_atom> on_forwarded(const std::vector<forwarded_receipt>& receipts) {
     for (auto& r : receipts) {
+      if (r.what() == receipt_kind::member) {
+        // For the ledger of a group homed here, which counts each state once.
+        for (auto& a : groups_->take_receipt(r))
+          route_receipt(std::move(a));
+        continue;
+      }
       if (!identity_key(r.to))
         continue;  // not a user of ours: nothing to keep it for
       auto key = keys::receipt_seen(r.to, r.from, r.id);
@@ -429,11 +538,12 @@ private:
     auto i = subscriptions_.find(user);
     if (i == subscriptions_.end())
       return;
-    // Only receipts this session holds: a seq is not proof enough to delete a
-    // message, whose removal must come with its delivered receipt.
+    // Only receipts (and group notices) this session holds: a seq is not proof
+    // enough to delete a message, whose removal must come with its delivered
+    // receipt.
     for (auto seq : seqs) {
       auto j = i->second.in_flight.find(seq);
-      if (j == i->second.in_flight.end() || j->second != item_kind::receipt)
+      if (j == i->second.in_flight.end() || j->second == item_kind::message)
         continue;
       remove_inbox_item(user, seq);
     }
@@ -553,6 +663,7 @@ private:
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
     batch_.Clear();
+    groups_->clear_staged();
     dirty_seqs_.clear();
     staged_status_.clear();
     staged_seen_.clear();
@@ -584,6 +695,19 @@ private:
     for (auto& [rp, bundle] : bundle_replies_)
       rp.deliver(std::move(bundle));
     bundle_replies_.clear();
+    for (auto& [rp, entry] : ledger_replies_)
+      rp.deliver(std::move(entry));
+    ledger_replies_.clear();
+    for (auto& [rp, full] : fanout_replies_)
+      rp.deliver(std::move(full));
+    fanout_replies_.clear();
+    for (auto& r : info_replies_) {
+      if (auto info = groups_->info(r.group, r.sender, r.id))
+        r.promise.deliver(std::move(*info));
+      else
+        r.promise.deliver(make_error(wire::ErrorCode::UNKNOWN_MESSAGE));
+    }
+    info_replies_.clear();
     for (auto& [user, count] : low_prekeys_)
       if (auto i = subscriptions_.find(user); i != subscriptions_.end())
         self_->send(i->second.session, prekeys_low_atom::value,
@@ -606,10 +730,19 @@ private:
       rp.deliver(err);
     for (auto& [rp, bundle] : bundle_replies_)
       rp.deliver(err);
+    for (auto& [rp, entry] : ledger_replies_)
+      rp.deliver(err);
+    for (auto& [rp, full] : fanout_replies_)
+      rp.deliver(err);
+    for (auto& r : info_replies_)
+      r.promise.deliver(err);
     ok_replies_.clear();
     append_replies_.clear();
     count_replies_.clear();
     bundle_replies_.clear();
+    ledger_replies_.clear();
+    fanout_replies_.clear();
+    info_replies_.clear();
     low_prekeys_.clear();
     prekeys_.clear();
     staged_items_.clear();
@@ -691,8 +824,11 @@ private:
   std::string self_name_;
   routes_ptr routes_;  // where users live; nothing routes out before it comes
 
-  // Receipts for users homed elsewhere.
+  // Receipts for users (and groups) homed elsewhere.
   std::unordered_map<std::string, forward_queue> forwards_;
+
+  // Groups homed here (staging into batch_).
+  std::optional<group_tables> groups_;
 
   // The batch being staged and who waits for it.
   rocksdb::WriteBatch batch_;
@@ -701,6 +837,15 @@ private:
   std::vector<std::pair<caf::response_promise, int64_t>> append_replies_;
   std::vector<std::pair<caf::response_promise, std::pair<uint32_t, bool>>> count_replies_;
   std::vector<std::pair<caf::response_promise, prekey_bundle>> bundle_replies_;
+  std::vector<std::pair<caf::response_promise, group_message_entry>> ledger_replies_;
+  std::vector<std::pair<caf::response_promise, std::vector<std::string>>> fanout_replies_;
+  struct info_reply {
+    caf::response_promise promise;
+    std::string group;
+    std::string sender;
+    std::string id;
+  };
+  std::vector<info_reply> info_replies_;
   std::unordered_set<std::string> staged_consumed_;  // prekeys handed out
   std::unordered_map<std::string, uint64_t> low_prekeys_;  // owners to tell
   std::vector<std::pair<std::string, inbox_item>> staged_items_;

@@ -4,13 +4,13 @@
 #include "actors/session/outgoing.hpp"
 #include "schema/bytes.hpp"
 #include "schema/frame.hpp"
+#include "support/commands.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <capnp/message.h>
 
-#include <cstdio>
 #include <fstream>
 
 using namespace parley;
@@ -26,15 +26,9 @@ std::string capnp_decode(const std::string& type, const std::vector<char>& frame
   }
   auto cmd = "capnp decode " + std::string(PARLEY_SOURCE_DIR) + "/schema/protocol.capnp "
              + type + " < " + path + " 2>&1";
-  std::string text;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[1024];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0)
-    text.append(buf, n);
-  REQUIRE(::pclose(p) == 0);
-  return text;
+  auto decoded = test::run_command(cmd);
+  REQUIRE(decoded.exit_code == 0);
+  return decoded.out;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 #include "tools/chat/commands.hpp"
 
 #include "schema/rules.hpp"
+#include "tools/chat/call_commands.hpp"
 #include "tools/client/device_store.hpp"
 #include "tools/client/message_id.hpp"
 #include "tools/client/reconnecting_client.hpp"
@@ -85,6 +86,16 @@ bool open_session(context& ctx, client::connection& conn) {
   }
   return true;
 }
+
+namespace {
+
+/// A group as a conversation: "#" and its 32 hex digits.
+bool is_group_name(const std::string& text) {
+  return text.size() == 33 && text[0] == '#'
+         && text.find_first_not_of("0123456789abcdef", 1) == std::string::npos;
+}
+
+} // namespace
 
 int run_register(context& ctx) {
   // Reuse this device's key if it has one: a retried register then succeeds.
@@ -220,7 +231,7 @@ int send_outbox(context& ctx, client::device_store& store, const identity& id) {
 }
 
 int run_listen(context& ctx, std::optional<size_t> count,
-               std::optional<double> timeout_seconds, bool read) {
+               std::optional<double> timeout_seconds, bool read, call_policy calls) {
   auto id = load_identity(ctx);
   if (!id)
     return exit_failed;
@@ -239,6 +250,7 @@ int run_listen(context& ctx, std::optional<size_t> count,
                + std::chrono::duration_cast<clock::duration>(
                  std::chrono::duration<double>(*timeout_seconds));
   size_t messages = 0;
+  call_desk desk(ctx, calls);
   while ((!count || messages < *count) && clock::now() < deadline) {
     auto updates = conn.step(std::min<std::chrono::milliseconds>(until(deadline), 1s));
     if (!updates) {
@@ -248,7 +260,10 @@ int run_listen(context& ctx, std::optional<size_t> count,
     warn_key_changes(ctx, *codec);
     std::vector<std::pair<std::string, std::vector<std::string>>> seen;
     for (auto& u : *updates) {
-      std::visit([&](const auto& x) { ctx.out.print(x); }, u);
+      if (auto e = std::get_if<client::call_event>(&u))
+        desk.on(conn, *e);  // prints it too
+      else
+        std::visit([&](const auto& x) { ctx.out.print(x); }, u);
       if (auto m = std::get_if<client::message>(&u)) {
         ++messages;
         if (seen.empty() || seen.back().first != m->from)
@@ -349,9 +364,11 @@ int run_interactive(context& ctx) {
   ctx.out.info(ctx.user + " here; /help lists the commands");
   std::string peer;  // where plain lines go
   std::map<std::string, std::vector<std::string>> unread;  // peer -> message ids
+  call_desk desk(ctx, call_policy::ignore);
   auto help = [&] {
-    ctx.out.info("/to USER          send plain lines to USER\n"
-                 "/send USER TEXT   send TEXT to USER\n"
+    ctx.out.info("/to USER          send plain lines to USER (#GROUP: to a group)\n"
+                 "/send USER TEXT   send TEXT to USER (#GROUP: to a group)\n"
+                 "/call USER        call USER; /answer, /reject or /hangup a call\n"
                  "/read [USER]      mark USER's messages read (default: /to's)\n"
                  "/history [USER]   show the conversation with USER (default: /to's)\n"
                  "/outbox           show messages waiting to be sent\n"
@@ -374,7 +391,10 @@ int run_interactive(context& ctx) {
     }
     warn_key_changes(ctx, *codec);
     for (auto& u : *updates) {
-      std::visit([&](const auto& x) { ctx.out.print(x); }, u);
+      if (auto e = std::get_if<client::call_event>(&u))
+        desk.on(conn, *e);
+      else
+        std::visit([&](const auto& x) { ctx.out.print(x); }, u);
       if (auto m = std::get_if<client::message>(&u))
         unread[m->from].push_back(m->id);
     }
@@ -408,10 +428,22 @@ int run_interactive(context& ctx) {
       break;
     } else if (cmd == "/help") {
       help();
-    } else if (cmd == "/to" && valid_user_name(arg)) {
+    } else if (cmd == "/to" && (valid_user_name(arg) || is_group_name(arg))) {
       peer = arg;
-    } else if (cmd == "/send" && valid_user_name(arg) && !rest.empty()) {
+    } else if (cmd == "/send" && (valid_user_name(arg) || is_group_name(arg))
+               && !rest.empty()) {
       send(arg, rest);
+    } else if (cmd == "/call" && valid_user_name(arg)) {
+      if (!conn.connected())
+        ctx.out.info("not connected");
+      else
+        desk.place(conn, arg, "sdp-offer");
+    } else if (cmd == "/answer") {
+      desk.answer(conn);
+    } else if (cmd == "/reject") {
+      desk.reject(conn);
+    } else if (cmd == "/hangup") {
+      desk.hangup(conn);
     } else if (cmd == "/read") {
       auto who = arg.empty() ? peer : arg;
       if (auto i = unread.find(who); i != unread.end()) {

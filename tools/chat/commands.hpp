@@ -69,10 +69,14 @@ int run_send_file(context& ctx, const std::string& to, const std::string& path,
 /// an earlier run left unfinished.
 int run_fetch(context& ctx, const std::string& id, const std::string& out);
 
+/// What listen does with incoming calls (call_commands.hpp).
+enum class call_policy;
+
 /// Prints what arrives, recording it, and sends the outbox; reconnects until
-/// `count` messages arrived or `timeout_seconds` passed.
+/// `count` messages arrived or `timeout_seconds` passed. Incoming calls are
+/// handled as `calls` says.
 int run_listen(context& ctx, std::optional<size_t> count,
-               std::optional<double> timeout_seconds, bool read);
+               std::optional<double> timeout_seconds, bool read, call_policy calls);
 
 int run_last_seen(context& ctx, const std::string& user);
 

@@ -88,6 +88,46 @@ std::string json_string(const std::string& text) {
   return out;
 }
 
+const char* kind_name(wire::CallSignalKind kind) {
+  switch (kind) {
+    case wire::CallSignalKind::OFFER:
+      return "offer";
+    case wire::CallSignalKind::RINGING:
+      return "ringing";
+    case wire::CallSignalKind::ANSWER:
+      return "answer";
+    case wire::CallSignalKind::ICE:
+      return "ice";
+    case wire::CallSignalKind::ACCEPT:
+      return "accept";
+    case wire::CallSignalKind::REJECT:
+      return "reject";
+    case wire::CallSignalKind::BUSY:
+      return "busy";
+    case wire::CallSignalKind::HANGUP:
+      return "hangup";
+    case wire::CallSignalKind::TIMEOUT:
+      return "timeout";
+  }
+  return "unknown";
+}
+
+const char* action_name(wire::GroupAction action) {
+  switch (action) {
+    case wire::GroupAction::CREATED:
+      return "created";
+    case wire::GroupAction::ADDED:
+      return "added";
+    case wire::GroupAction::REMOVED:
+      return "removed";
+    case wire::GroupAction::LEFT:
+      return "left";
+    case wire::GroupAction::PROMOTED:
+      return "promoted";
+  }
+  return "unknown";
+}
+
 const char* state_name(wire::ReceiptState state) {
   switch (state) {
     case wire::ReceiptState::SENT:
@@ -105,22 +145,124 @@ void printer::print(const client::event& e) {
 }
 
 void printer::print(const client::message& m) {
+  auto group = to_hex(m.group);
   if (json_)
     emit("{\"type\":\"message\",\"from\":" + json_string(m.from) + ",\"id\":\""
          + to_hex(m.id) + "\"," + content_json(m.payload)
-         + ",\"time\":" + std::to_string(m.server_time) + "}");
+         + ",\"time\":" + std::to_string(m.server_time)
+         + (group.empty() ? "" : ",\"group\":\"" + group + "\"") + "}");
   else
-    emit("[" + clock_time(m.server_time) + "] " + m.from + ": " + content_text(m.payload));
+    emit("[" + clock_time(m.server_time) + "] " + (group.empty() ? "" : "#" + group + " ")
+         + m.from + ": " + content_text(m.payload));
 }
 
 void printer::print(const client::receipt& r) {
+  auto group = to_hex(r.group);
   if (json_)
     emit("{\"type\":\"receipt\",\"id\":\"" + to_hex(r.id) + "\",\"peer\":"
          + json_string(r.peer) + ",\"state\":\"" + state_name(r.state)
-         + "\",\"time\":" + std::to_string(r.time) + "}");
+         + "\",\"time\":" + std::to_string(r.time)
+         + (group.empty() ? "" : ",\"group\":\"" + group + "\"") + "}");
   else
     emit(std::string(state_name(r.state)) + ": message " + to_hex(r.id) + " to "
-         + r.peer);
+         + (group.empty() ? r.peer : "group #" + group));
+}
+
+void printer::print(const client::group_notice& n) {
+  auto group = to_hex(n.group);
+  std::string members;
+  std::string list;
+  for (auto& m : n.members) {
+    members += (members.empty() ? "" : ",") + json_string(m);
+    list += (list.empty() ? "" : ", ") + m;
+  }
+  if (json_) {
+    emit("{\"type\":\"group\",\"group\":\"" + group + "\",\"name\":"
+         + json_string(n.name) + ",\"action\":\"" + action_name(n.action)
+         + "\",\"by\":" + json_string(n.by) + ",\"members\":[" + members
+         + "],\"epoch\":" + std::to_string(n.epoch) + ",\"time\":"
+         + std::to_string(n.time) + "}");
+    return;
+  }
+  auto where = "'" + n.name + "' (#" + group + ")";
+  switch (n.action) {
+    case wire::GroupAction::CREATED:
+      return emit(n.by + " created " + where);
+    case wire::GroupAction::ADDED:
+      return emit(n.by + " added " + list + " to " + where);
+    case wire::GroupAction::REMOVED:
+      return emit(n.by + " removed " + list + " from " + where);
+    case wire::GroupAction::LEFT:
+      return emit(n.by + " left " + where);
+    case wire::GroupAction::PROMOTED:
+      return emit(n.by + " made " + list + " admin of " + where);
+  }
+}
+
+void printer::print(const client::call_event& c) {
+  call(c.call, c.peer, kind_name(c.kind), c.payload);
+}
+
+void printer::call(const std::string& call, const std::string& peer,
+                   const std::string& what, const std::string& data) {
+  if (json_)
+    emit("{\"type\":\"call\",\"call\":\"" + to_hex(call) + "\",\"peer\":"
+         + json_string(peer) + ",\"kind\":\"" + what + "\",\"data\":"
+         + json_string(data) + "}");
+  else
+    emit("call " + to_hex(call) + " with " + peer + ": " + what
+         + (data.empty() ? "" : " (" + data + ")"));
+}
+
+void printer::print(const client::group_info& g) {
+  if (json_) {
+    std::string members;
+    for (auto& m : g.members)
+      members += std::string(members.empty() ? "" : ",") + "{\"user\":"
+                 + json_string(m.user) + ",\"admin\":" + (m.admin ? "true" : "false")
+                 + "}";
+    emit("{\"type\":\"groupInfo\",\"group\":\"" + to_hex(g.group) + "\",\"name\":"
+         + json_string(g.name) + ",\"epoch\":" + std::to_string(g.epoch)
+         + ",\"members\":[" + members + "]}");
+    return;
+  }
+  emit("group '" + g.name + "' #" + to_hex(g.group) + " (" + std::to_string(g.members.size())
+       + " members, epoch " + std::to_string(g.epoch) + ")");
+  for (auto& m : g.members)
+    emit("  " + m.user + (m.admin ? " (admin)" : ""));
+}
+
+void printer::print(const client::message_info& m, const std::string& aggregate) {
+  for (auto& r : m.recipients) {
+    if (json_)
+      emit("{\"type\":\"recipient\",\"id\":\"" + to_hex(m.id) + "\",\"user\":"
+           + json_string(r.user) + ",\"state\":\"" + state_name(r.state)
+           + "\",\"time\":" + std::to_string(r.time) + "}");
+    else
+      emit("  " + r.user + ": " + state_name(r.state)
+           + (r.time == 0 ? "" : " at " + clock_time(r.time)));
+  }
+  if (json_)
+    emit("{\"type\":\"messageInfo\",\"id\":\"" + to_hex(m.id) + "\",\"group\":\""
+         + to_hex(m.group) + "\",\"recipients\":" + std::to_string(m.recipients.size())
+         + ",\"state\":\"" + aggregate + "\",\"time\":" + std::to_string(m.time) + "}");
+  else
+    emit("message " + to_hex(m.id) + " to group #" + to_hex(m.group) + ", sent "
+         + clock_time(m.time) + ": " + aggregate + " (" + std::to_string(m.recipients.size())
+         + " recipients)");
+}
+
+void printer::print(const client::turn_info& t) {
+  std::string uris;
+  for (auto& u : t.uris)
+    uris += (uris.empty() ? "" : ",") + json_string(u);
+  if (json_)
+    emit("{\"type\":\"turn\",\"username\":" + json_string(t.username)
+         + ",\"password\":" + json_string(t.password) + ",\"ttl\":"
+         + std::to_string(t.ttl_seconds) + ",\"uris\":[" + uris + "]}");
+  else
+    emit("username " + t.username + "\npassword " + t.password + "\nvalid for "
+         + std::to_string(t.ttl_seconds) + " s" + (uris.empty() ? "" : "\nservers " + uris));
 }
 
 void printer::print(const client::presence& p) {
@@ -192,7 +334,9 @@ void printer::history(const client::stored_message& m, const std::string& self) 
   auto state = client::tick_name(m.state, m.outgoing);
   if (json_) {
     emit("{\"type\":\"history\",\"direction\":\"" + std::string(m.outgoing ? "out" : "in")
-         + "\",\"peer\":" + json_string(m.peer) + ",\"id\":\"" + to_hex(m.id)
+         + "\",\"peer\":" + json_string(m.peer)
+         + (m.group.empty() ? "" : ",\"group\":\"" + m.group + "\"")
+         + ",\"id\":\"" + to_hex(m.id)
          + "\"," + content_json(m.body) + ",\"time\":" + std::to_string(time)
          + ",\"state\":\"" + state + "\""
          + (m.error.empty() ? "" : ",\"error\":" + json_string(m.error)) + "}");

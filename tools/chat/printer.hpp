@@ -49,6 +49,26 @@ public:
   /// The node asked for more prekeys: nothing to show.
   void print(const client::prekeys_low&) {}
 
+  /// A change of one of our groups: {"type":"group"} in JSON.
+  void print(const client::group_notice& n);
+
+  /// A call signal (its payload opened): {"type":"call"} in JSON.
+  void print(const client::call_event& c);
+
+  /// A group as its home node holds it: {"type":"groupInfo"} in JSON.
+  void print(const client::group_info& g);
+
+  /// Each recipient's state of a group message: {"type":"recipient"} per
+  /// recipient in JSON, then {"type":"messageInfo"} with the aggregate.
+  void print(const client::message_info& m, const std::string& aggregate);
+
+  /// TURN credentials: {"type":"turn"} in JSON.
+  void print(const client::turn_info& t);
+
+  /// A call of ours changed (placed, ended by us): {"type":"call"} in JSON.
+  void call(const std::string& call, const std::string& peer, const std::string& what,
+            const std::string& data = {});
+
 private:
   bool json_;
 };
@@ -62,5 +82,12 @@ std::string json_string(const std::string& text);
 
 /// "sent", "delivered" or "read".
 const char* state_name(wire::ReceiptState state);
+
+/// "offer", "ringing", "answer", "ice", "accept", "reject", "busy", "hangup",
+/// "timeout".
+const char* kind_name(wire::CallSignalKind kind);
+
+/// "created", "added", "removed", "left", "promoted".
+const char* action_name(wire::GroupAction action);
 
 } // namespace parley::chat

@@ -8,6 +8,8 @@
 
 #include <capnp/message.h>
 
+#include <algorithm>
+#include <unordered_set>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
@@ -220,6 +222,28 @@ outcome<done> connection::ack_receipts(const std::vector<uint64_t>& seqs) {
   });
 }
 
+outcome<done> connection::post_group(const std::string& group, const std::string& id,
+                                     uint64_t epoch, const std::string& payload) {
+  return write_frame([&](wire::ClientFrame::Builder f) {
+    auto s = f.initGroupSend();
+    s.setId(as_data(id));
+    s.setGroup(as_data(group));
+    s.setEpoch(epoch);
+    s.setPayload(as_data(payload));
+  });
+}
+
+outcome<done> connection::call(const std::string& call, const std::string& peer,
+                               wire::CallSignalKind kind, const std::string& payload) {
+  return write_frame([&](wire::ClientFrame::Builder f) {
+    auto c = f.initCall();
+    c.setCall(as_data(call));
+    c.setPeer(peer);
+    c.setKind(kind);
+    c.setPayload(as_data(payload));
+  });
+}
+
 outcome<done> connection::heartbeat() {
   auto ok = write_frame([](wire::ClientFrame::Builder f) { f.setHeartbeat(); });
   if (ok)
@@ -274,14 +298,56 @@ outcome<bool> connection::pump(clock::time_point deadline) {
             auto d = f.getDeliver();
             queue_.emplace_back(message{d.getSeq(), to_string(d.getFrom()),
                                         to_string(d.getId()), to_string(d.getPayload()),
-                                        d.getServerTime()});
+                                        d.getServerTime(), to_string(d.getGroup())});
             break;
           }
           case wire::ServerFrame::RECEIPT: {
             auto r = f.getReceipt();
             queue_.emplace_back(receipt{r.getSeq(), to_string(r.getId()),
                                         to_string(r.getPeer()), r.getState(),
-                                        r.getTime()});
+                                        r.getTime(), to_string(r.getGroup())});
+            break;
+          }
+          case wire::ServerFrame::GROUP: {
+            auto g = f.getGroup();
+            group_info info{to_string(g.getGroup()), to_string(g.getName()),
+                            g.getEpoch(), {}};
+            for (auto m : g.getMembers())
+              info.members.push_back({to_string(m.getUser()), m.getAdmin()});
+            queue_.emplace_back(std::move(info));
+            break;
+          }
+          case wire::ServerFrame::GROUP_NOTICE: {
+            auto n = f.getGroupNotice();
+            group_notice x{n.getSeq(),  to_string(n.getGroup()), to_string(n.getName()),
+                           n.getEpoch(), to_string(n.getBy()),   n.getAction(),
+                           {},           n.getTime()};
+            for (auto m : n.getMembers())
+              x.members.push_back(to_string(m));
+            queue_.emplace_back(std::move(x));
+            break;
+          }
+          case wire::ServerFrame::MESSAGE_INFO: {
+            auto m = f.getMessageInfo();
+            message_info x{to_string(m.getGroup()), to_string(m.getId()), m.getTime(), {}};
+            for (auto r : m.getRecipients())
+              x.recipients.push_back({to_string(r.getUser()), r.getState(), r.getTime()});
+            queue_.emplace_back(std::move(x));
+            break;
+          }
+          case wire::ServerFrame::CALL: {
+            auto c = f.getCall();
+            queue_.emplace_back(call_event{to_string(c.getCall()), to_string(c.getPeer()),
+                                           c.getKind(), to_string(c.getPayload())});
+            break;
+          }
+          case wire::ServerFrame::TURN_CREDENTIALS: {
+            auto t = f.getTurnCredentials();
+            turn_info x{to_string(t.getUsername()), to_string(t.getPassword()),
+                        t.getTtlSeconds(), {}};
+            for (auto u : t.getUris())
+              x.uris.push_back(to_string(u));
+            queue_.emplace_back(std::move(x));
             break;
           }
           case wire::ServerFrame::PRESENCE: {
@@ -427,6 +493,10 @@ outcome<std::optional<event>> connection::next_event(std::chrono::milliseconds w
         return std::optional<event>{std::move(*e)};
       if (auto low = std::get_if<prekeys_low>(&x))
         return std::optional<event>{*low};
+      if (auto n = std::get_if<group_notice>(&x))
+        return std::optional<event>{std::move(*n)};
+      if (auto c = std::get_if<call_event>(&x))
+        return std::optional<event>{std::move(*c)};
       // pongs and late control frames carry nothing for the caller
     }
     if (fd_ < 0)
@@ -602,6 +672,174 @@ outcome<bundle_info> connection::fetch_bundle(const std::string& user) {
   if (auto err = std::get_if<server_error>(&*answer))
     return from_server(*err);
   return std::get<bundle_info>(std::move(*answer));
+}
+
+} // namespace parley::client
+
+namespace parley::client {
+
+bool group_info::has(const std::string& user) const {
+  return std::any_of(members.begin(), members.end(),
+                     [&](const member& m) { return m.user == user; });
+}
+
+template <class F>
+outcome<group_info> connection::group_request(const std::string& group, F fill) {
+  auto sent = write_frame([&](wire::ClientFrame::Builder f) {
+    auto g = f.initGroup();
+    g.setGroup(as_data(group));
+    fill(g);
+  });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([&](const incoming& x) {
+    if (auto g = std::get_if<group_info>(&x))
+      return g->group == group;
+    if (auto e = std::get_if<server_error>(&x))
+      return e->refers_to == group || e->refers_to.empty();
+    return false;
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<group_info>(std::move(*answer));
+}
+
+namespace {
+
+void set_names(capnp::List<capnp::Text>::Builder list,
+               const std::vector<std::string>& names) {
+  for (unsigned i = 0; i < names.size(); ++i)
+    list.set(i, names[i]);
+}
+
+} // namespace
+
+outcome<group_info> connection::create_group(const std::string& group,
+                                             const std::string& name,
+                                             const std::vector<std::string>& members) {
+  return group_request(group, [&](wire::GroupRequest::Builder g) {
+    auto c = g.initCreate();
+    c.setName(name);
+    set_names(c.initMembers(static_cast<unsigned>(members.size())), members);
+  });
+}
+
+outcome<group_info> connection::add_members(const std::string& group,
+                                            const std::vector<std::string>& members) {
+  return group_request(group, [&](wire::GroupRequest::Builder g) {
+    set_names(g.initAdd(static_cast<unsigned>(members.size())), members);
+  });
+}
+
+outcome<group_info> connection::remove_members(const std::string& group,
+                                               const std::vector<std::string>& members) {
+  return group_request(group, [&](wire::GroupRequest::Builder g) {
+    set_names(g.initRemove(static_cast<unsigned>(members.size())), members);
+  });
+}
+
+outcome<group_info> connection::promote(const std::string& group,
+                                        const std::vector<std::string>& members) {
+  return group_request(group, [&](wire::GroupRequest::Builder g) {
+    set_names(g.initPromote(static_cast<unsigned>(members.size())), members);
+  });
+}
+
+outcome<group_info> connection::leave_group(const std::string& group) {
+  return group_request(group, [](wire::GroupRequest::Builder g) { g.setLeave(); });
+}
+
+outcome<group_info> connection::query_group(const std::string& group) {
+  return group_request(group, [](wire::GroupRequest::Builder g) { g.setQuery(); });
+}
+
+outcome<receipt> connection::send_group(const std::string& group, const std::string& id,
+                                        uint64_t epoch, const std::string& payload) {
+  auto sent = post_group(group, id, epoch, payload);
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([&](const incoming& x) {
+    if (auto r = std::get_if<receipt>(&x))
+      return r->id == id && r->state == wire::ReceiptState::SENT;
+    if (auto e = std::get_if<server_error>(&x))
+      return e->refers_to == id || e->refers_to.empty();
+    return false;
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<receipt>(*answer);
+}
+
+outcome<message_info> connection::message_info_of(const std::string& group,
+                                                  const std::string& id) {
+  auto sent = write_frame([&](wire::ClientFrame::Builder f) {
+    auto m = f.initMessageInfo();
+    m.setGroup(as_data(group));
+    m.setId(as_data(id));
+  });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([&](const incoming& x) {
+    if (auto m = std::get_if<message_info>(&x))
+      return m->id == id;
+    if (auto e = std::get_if<server_error>(&x))
+      return e->refers_to == id || e->refers_to.empty();
+    return false;
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<message_info>(std::move(*answer));
+}
+
+outcome<turn_info> connection::turn_credentials() {
+  auto sent = write_frame([](wire::ClientFrame::Builder f) { f.setTurnCredentials(); });
+  if (!sent)
+    return sent.error();
+  auto answer = wait_for([](const incoming& x) {
+    return std::holds_alternative<turn_info>(x)
+           || (std::holds_alternative<server_error>(x)
+               && std::get<server_error>(x).refers_to.empty());
+  });
+  if (!answer)
+    return answer.error();
+  if (auto err = std::get_if<server_error>(&*answer))
+    return from_server(*err);
+  return std::get<turn_info>(std::move(*answer));
+}
+
+outcome<done> connection::send_many(const std::vector<outgoing>& messages, size_t window) {
+  window = std::max<size_t>(1, window);
+  size_t posted = 0;
+  std::unordered_set<std::string> waiting;  // ids posted without their tick yet
+  while (posted < messages.size() || !waiting.empty()) {
+    while (posted < messages.size() && waiting.size() < window) {
+      auto& m = messages[posted++];
+      if (auto ok = post(m.to, m.id, m.payload); !ok)
+        return ok;
+      waiting.insert(m.id);
+    }
+    // Sends to one node are answered in order, but not across nodes: take
+    // whichever tick of the ones in flight comes.
+    auto answer = wait_for([&](const incoming& x) {
+      if (auto r = std::get_if<receipt>(&x))
+        return r->state == wire::ReceiptState::SENT && waiting.count(r->id) > 0;
+      if (auto e = std::get_if<server_error>(&x))
+        return e->refers_to.empty() || waiting.count(e->refers_to) > 0;
+      return false;
+    });
+    if (!answer)
+      return answer.error();
+    if (auto err = std::get_if<server_error>(&*answer))
+      return from_server(*err);
+    waiting.erase(std::get<receipt>(*answer).id);
+  }
+  return done{};
 }
 
 } // namespace parley::client

@@ -38,14 +38,16 @@ struct message {
   std::string id;
   std::string payload;
   int64_t server_time = 0;
+  std::string group{};  // a group message: the group's 16-byte id; else empty
 };
 
 struct receipt {
   uint64_t seq = 0;  // 0 for `sent`, which needs no acknowledgement
   std::string id;
-  std::string peer;
+  std::string peer;  // empty for a group message's tick
   wire::ReceiptState state = wire::ReceiptState::SENT;
   int64_t time = 0;
+  std::string group{};  // a group message's tick (the aggregate): its 16-byte id
 };
 
 struct presence {
@@ -66,7 +68,65 @@ struct prekeys_low {
   uint32_t remaining = 0;
 };
 
-using event = std::variant<message, receipt, presence, server_error, prekeys_low>;
+/// A change of a group this user belongs (or belonged) to; acknowledge its seq
+/// with ack_receipts.
+struct group_notice {
+  uint64_t seq = 0;
+  std::string group;  // 16 bytes
+  std::string name;
+  uint64_t epoch = 0;
+  std::string by;
+  wire::GroupAction action = wire::GroupAction::CREATED;
+  std::vector<std::string> members;
+  int64_t time = 0;
+};
+
+/// A call signal from `peer` (payload as it travelled: sealed, when the sender
+/// encrypts end to end).
+struct call_event {
+  std::string call;  // 16 bytes
+  std::string peer;
+  wire::CallSignalKind kind = wire::CallSignalKind::OFFER;
+  std::string payload;
+};
+
+using event = std::variant<message, receipt, presence, server_error, prekeys_low,
+                           group_notice, call_event>;
+
+/// A group as its home node answers a group request.
+struct group_info {
+  struct member {
+    std::string user;
+    bool admin = false;
+  };
+  std::string group;  // 16 bytes
+  std::string name;
+  uint64_t epoch = 0;
+  std::vector<member> members;
+
+  bool has(const std::string& user) const;
+};
+
+/// Where one of our group messages stands with each recipient.
+struct message_info {
+  struct recipient {
+    std::string user;
+    wire::ReceiptState state = wire::ReceiptState::SENT;
+    int64_t time = 0;
+  };
+  std::string group;
+  std::string id;
+  int64_t time = 0;
+  std::vector<recipient> recipients;
+};
+
+/// TURN relay credentials (coturn REST API).
+struct turn_info {
+  std::string username;
+  std::string password;
+  uint32_t ttl_seconds = 0;
+  std::vector<std::string> uris;
+};
 
 /// What the node holds of this user's prekeys.
 struct keys_published {
@@ -191,6 +251,37 @@ public:
                                    uint64_t size = 0,
                                    const std::vector<std::string>& recipients = {});
 
+  // Groups: every request names the group by its 16-byte id and is answered
+  // with the group as its home node holds it.
+  outcome<group_info> create_group(const std::string& group, const std::string& name,
+                                   const std::vector<std::string>& members);
+  outcome<group_info> add_members(const std::string& group,
+                                  const std::vector<std::string>& members);
+  outcome<group_info> remove_members(const std::string& group,
+                                     const std::vector<std::string>& members);
+  outcome<group_info> promote(const std::string& group,
+                              const std::vector<std::string>& members);
+  outcome<group_info> leave_group(const std::string& group);
+  outcome<group_info> query_group(const std::string& group);
+
+  /// Sends a group message sealed for `epoch` and waits for its sent tick.
+  outcome<receipt> send_group(const std::string& group, const std::string& id,
+                              uint64_t epoch, const std::string& payload);
+
+  /// Each recipient's state of our group message `id`.
+  outcome<message_info> message_info_of(const std::string& group, const std::string& id);
+
+  outcome<turn_info> turn_credentials();
+
+  /// Sends every message (to, id, payload), at most `window` unanswered at a
+  /// time, and waits for every sent tick; the first refusal fails it.
+  struct outgoing {
+    std::string to;
+    std::string id;
+    std::string payload;
+  };
+  outcome<done> send_many(const std::vector<outgoing>& messages, size_t window);
+
   // -- requests without an answer ------------------------------------------------
 
   /// Sends a message without waiting; its tick or error arrives as an event.
@@ -199,6 +290,12 @@ public:
   outcome<done> ack(const std::string& peer, const std::vector<std::string>& ids,
                     wire::AckState state);
   outcome<done> ack_receipts(const std::vector<uint64_t>& seqs);
+  /// Sends a group message without waiting; its tick or error arrives as an event.
+  outcome<done> post_group(const std::string& group, const std::string& id,
+                           uint64_t epoch, const std::string& payload);
+  /// Sends a call signal; a refusal arrives as an error event referring to `call`.
+  outcome<done> call(const std::string& call, const std::string& peer,
+                     wire::CallSignalKind kind, const std::string& payload);
   outcome<done> heartbeat();
   outcome<done> watch(const std::vector<std::string>& users);
   outcome<done> logout();
@@ -263,7 +360,12 @@ private:
   /// Anything a node sends, decoded.
   using incoming = std::variant<message, receipt, presence, server_error, challenge,
                                 welcome_info, registered, pong, prekeys_low,
-                                keys_published_frame, bundle_info, media_grant>;
+                                keys_published_frame, bundle_info, media_grant, group_notice,
+                                call_event, group_info, message_info, turn_info>;
+
+  /// Sends a GroupRequest filled by `fill` and waits for the group's state.
+  template <class F>
+  outcome<group_info> group_request(const std::string& group, F fill);
 
   template <class F>
   outcome<done> write_frame(F fill);

@@ -45,7 +45,22 @@ CREATE TABLE IF NOT EXISTS received (
   id BLOB NOT NULL,
   PRIMARY KEY (sender, id)
 ) WITHOUT ROWID;
+-- The groups this user belongs to, as their home nodes last described them;
+-- stale once a notice said they changed.
+CREATE TABLE IF NOT EXISTS groups (
+  id TEXT PRIMARY KEY,                    -- hex of the 16-byte group id
+  name TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  members TEXT NOT NULL,                  -- "user" or "user*" (admin), one a line
+  stale INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 )sql";
+
+/// Columns added after a store's first version, for stores made before them.
+constexpr const char* added_columns[][2] = {
+  // messages.grp: the group (hex) of a group message, either way; '' otherwise.
+  {"grp", "ALTER TABLE messages ADD COLUMN grp TEXT NOT NULL DEFAULT ''"},
+};
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -132,6 +147,8 @@ outcome<std::unique_ptr<device_store>> device_store::open(const std::string& pat
   }
   if (auto ok = store->exec(schema); !ok)
     return ok.error();
+  if (auto ok = store->migrate(); !ok)
+    return ok.error();
   return store;
 }
 
@@ -146,6 +163,25 @@ device_store::~device_store() {
 }
 
 // -- plumbing ---------------------------------------------------------------------
+
+outcome<done> device_store::migrate() {
+  for (auto& [column, sql] : added_columns) {
+    auto stmt = prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = ?1");
+    if (stmt == nullptr)
+      return fail("prepare migrate");
+    statement_use use{stmt};
+    bind_bytes(stmt, 1, column, false);
+    auto rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+      continue;
+    if (rc != SQLITE_DONE)
+      return fail("migrate");
+    if (auto ok = exec(sql); !ok)
+      return ok;
+  }
+  return exec("CREATE INDEX IF NOT EXISTS messages_by_group ON messages(grp, seq) "
+              "WHERE grp <> ''");
+}
 
 failure device_store::fail(const std::string& what) const {
   return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
@@ -218,6 +254,7 @@ outcome<std::vector<stored_message>> device_store::select(sqlite3_stmt* stmt) {
     m.created = sqlite3_column_int64(stmt, 6);
     m.server_time = sqlite3_column_int64(stmt, 7);
     m.error = column_bytes(stmt, 8);
+    m.group = column_bytes(stmt, 9);
     out.push_back(std::move(m));
   }
 }
@@ -226,8 +263,8 @@ outcome<std::vector<stored_message>> device_store::select(sqlite3_stmt* stmt) {
 
 outcome<stored_message> device_store::enqueue(const std::string& peer,
                                               const std::string& body) {
-  auto stmt = prepare("INSERT INTO messages (peer, outgoing, id, body, state, created) "
-                      "VALUES (?1, 1, ?2, ?3, 0, ?4)");
+  auto stmt = prepare("INSERT INTO messages (peer, outgoing, id, body, state, created, grp) "
+                      "VALUES (?1, 1, ?2, ?3, 0, ?4, ?5)");
   if (stmt == nullptr)
     return fail("prepare enqueue");
   statement_use use{stmt};
@@ -238,7 +275,10 @@ outcome<stored_message> device_store::enqueue(const std::string& peer,
   m.body = body;
   m.state = tick_state::queued;
   m.created = now_ms();
+  if (!peer.empty() && peer[0] == '#')
+    m.group = peer.substr(1);
   bind_bytes(stmt, 1, m.peer, false);
+  bind_bytes(stmt, 5, m.group, false);
   bind_bytes(stmt, 2, m.id, true);
   bind_bytes(stmt, 3, m.body, true);
   sqlite3_bind_int64(stmt, 4, m.created);
@@ -271,6 +311,17 @@ outcome<done> device_store::set_wire(int64_t seq, const std::string& wire) {
   bind_bytes(stmt, 2, wire, true);
   if (sqlite3_step(stmt) != SQLITE_DONE)
     return fail("set_wire");
+  return done{};
+}
+
+outcome<done> device_store::clear_wire(int64_t seq) {
+  auto stmt = prepare("UPDATE messages SET wire = NULL WHERE seq = ?1 AND state = 0");
+  if (stmt == nullptr)
+    return fail("prepare clear_wire");
+  statement_use use{stmt};
+  sqlite3_bind_int64(stmt, 1, seq);
+  if (sqlite3_step(stmt) != SQLITE_DONE)
+    return fail("clear_wire");
   return done{};
 }
 
@@ -321,7 +372,7 @@ outcome<done> device_store::erase_secret(const std::string& kind, const std::str
 
 outcome<std::vector<stored_message>> device_store::outbox(int64_t after, size_t limit) {
   static constexpr const char* sql =
-    "SELECT seq, peer, outgoing, id, body, state, created, server_time, error "
+    "SELECT seq, peer, outgoing, id, body, state, created, server_time, error, grp "
     "FROM messages WHERE outgoing = 1 AND state = 0 AND seq > ?1 ORDER BY seq LIMIT ?2";
   auto stmt = prepare(sql);
   if (stmt == nullptr)
@@ -424,8 +475,8 @@ outcome<bool> device_store::record_incoming(const message& m) {
     if (!fresh)
       return done{};
     auto add = prepare(
-      "INSERT INTO messages (peer, outgoing, id, body, state, created, server_time) "
-      "VALUES (?1, 0, ?2, ?3, 2, ?4, ?5)");
+      "INSERT INTO messages (peer, outgoing, id, body, state, created, server_time, grp) "
+      "VALUES (?1, 0, ?2, ?3, 2, ?4, ?5, ?6)");
     if (add == nullptr)
       return fail("prepare record_incoming");
     statement_use use{add};
@@ -434,6 +485,7 @@ outcome<bool> device_store::record_incoming(const message& m) {
     bind_bytes(add, 3, m.payload, true);
     sqlite3_bind_int64(add, 4, now_ms());
     sqlite3_bind_int64(add, 5, m.server_time);
+    bind_bytes(add, 6, to_hex(m.group), false);
     if (sqlite3_step(add) != SQLITE_DONE)
       return fail("record_incoming");
     return done{};
@@ -469,7 +521,7 @@ outcome<std::vector<std::string>> device_store::mark_read(
 
 outcome<std::vector<stored_message>> device_store::unconfirmed_reads() {
   static constexpr const char* sql =
-    "SELECT seq, peer, outgoing, id, body, state, created, server_time, error "
+    "SELECT seq, peer, outgoing, id, body, state, created, server_time, error, grp "
     "FROM messages WHERE read_unconfirmed = 1 ORDER BY seq";
   auto stmt = prepare(sql);
   if (stmt == nullptr)
@@ -503,13 +555,27 @@ outcome<std::vector<stored_message>> device_store::history(const std::string& pe
   // The last `limit`, oldest first.
   static constexpr const char* sql =
     "SELECT * FROM (SELECT seq, peer, outgoing, id, body, state, created, "
-    "server_time, error FROM messages WHERE peer = ?1 ORDER BY seq DESC LIMIT ?2) "
-    "ORDER BY seq";
+    "server_time, error, grp FROM messages WHERE peer = ?1 AND grp = '' "
+    "ORDER BY seq DESC LIMIT ?2) ORDER BY seq";
+  // A group's conversation: both ways, under the group's hex id.
+  static constexpr const char* group_sql =
+    "SELECT * FROM (SELECT seq, peer, outgoing, id, body, state, created, "
+    "server_time, error, grp FROM messages WHERE grp = ?1 "
+    "ORDER BY seq DESC LIMIT ?2) ORDER BY seq";
+  bool group = !peer.empty() && peer[0] == '#';
+  if (group)
+    return query_history(group_sql, peer.substr(1), limit);
+  return query_history(sql, peer, limit);
+}
+
+outcome<std::vector<stored_message>> device_store::query_history(const char* sql,
+                                                                 const std::string& key,
+                                                                 size_t limit) {
   auto stmt = prepare(sql);
   if (stmt == nullptr)
     return fail("prepare history");
   statement_use use{stmt};
-  bind_bytes(stmt, 1, peer, false);
+  bind_bytes(stmt, 1, key, false);
   sqlite3_bind_int64(stmt, 2,
                      limit >= static_cast<size_t>(INT64_MAX) ? INT64_MAX
                                                             : static_cast<int64_t>(limit));
@@ -518,7 +584,7 @@ outcome<std::vector<stored_message>> device_store::history(const std::string& pe
 
 outcome<std::vector<stored_message>> device_store::all_messages() {
   static constexpr const char* sql =
-    "SELECT seq, peer, outgoing, id, body, state, created, server_time, error "
+    "SELECT seq, peer, outgoing, id, body, state, created, server_time, error, grp "
     "FROM messages ORDER BY seq";
   auto stmt = prepare(sql);
   if (stmt == nullptr)
@@ -537,6 +603,136 @@ outcome<size_t> device_store::count_outgoing_below(tick_state state) {
   if (sqlite3_step(stmt) != SQLITE_ROW)
     return fail("count_outgoing_below");
   return static_cast<size_t>(sqlite3_column_int64(stmt, 0));
+}
+
+// -- groups -----------------------------------------------------------------------
+
+outcome<done> device_store::mark_received(const std::string& sender, const std::string& id) {
+  auto stmt = prepare("INSERT OR IGNORE INTO received (sender, id) VALUES (?1, ?2)");
+  if (stmt == nullptr)
+    return fail("prepare mark_received");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, sender, false);
+  bind_bytes(stmt, 2, id, true);
+  if (sqlite3_step(stmt) != SQLITE_DONE)
+    return fail("mark_received");
+  return done{};
+}
+
+outcome<std::optional<stored_message>> device_store::outgoing_by_id(const std::string& id) {
+  static constexpr const char* sql =
+    "SELECT seq, peer, outgoing, id, body, state, created, server_time, error, grp "
+    "FROM messages WHERE outgoing = 1 AND id = ?1";
+  auto stmt = prepare(sql);
+  if (stmt == nullptr)
+    return fail("prepare outgoing_by_id");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, id, true);
+  auto found = select(stmt);
+  if (!found)
+    return found.error();
+  if (found->empty())
+    return std::optional<stored_message>{};
+  return std::optional<stored_message>{std::move(found->front())};
+}
+
+outcome<done> device_store::put_group(const group_info& g) {
+  std::string members;
+  for (auto& m : g.members)
+    members += m.user + (m.admin ? "*\n" : "\n");
+  auto stmt = prepare("INSERT OR REPLACE INTO groups (id, name, epoch, members, stale) "
+                      "VALUES (?1, ?2, ?3, ?4, 0)");
+  if (stmt == nullptr)
+    return fail("prepare put_group");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, to_hex(g.group), false);
+  bind_bytes(stmt, 2, g.name, false);
+  sqlite3_bind_int64(stmt, 3, static_cast<int64_t>(g.epoch));
+  bind_bytes(stmt, 4, members, false);
+  if (sqlite3_step(stmt) != SQLITE_DONE)
+    return fail("put_group");
+  return done{};
+}
+
+outcome<std::optional<cached_group>> device_store::group(const std::string& group_hex) {
+  auto stmt = prepare("SELECT name, epoch, members, stale FROM groups WHERE id = ?1");
+  if (stmt == nullptr)
+    return fail("prepare group");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, group_hex, false);
+  auto rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE)
+    return std::optional<cached_group>{};
+  if (rc != SQLITE_ROW)
+    return fail("group");
+  cached_group c;
+  c.info.group = from_hex(group_hex).value_or(std::string());
+  c.info.name = column_bytes(stmt, 0);
+  c.info.epoch = static_cast<uint64_t>(sqlite3_column_int64(stmt, 1));
+  auto members = column_bytes(stmt, 2);
+  for (size_t pos = 0; pos < members.size();) {
+    auto end = members.find('\n', pos);
+    if (end == std::string::npos)
+      end = members.size();
+    auto line = members.substr(pos, end - pos);
+    bool admin = !line.empty() && line.back() == '*';
+    if (admin)
+      line.pop_back();
+    if (!line.empty())
+      c.info.members.push_back({line, admin});
+    pos = end + 1;
+  }
+  c.stale = sqlite3_column_int(stmt, 3) != 0;
+  return std::optional<cached_group>{std::move(c)};
+}
+
+outcome<done> device_store::mark_group_stale(const std::string& group_hex) {
+  auto stmt = prepare("UPDATE groups SET stale = 1 WHERE id = ?1");
+  if (stmt == nullptr)
+    return fail("prepare mark_group_stale");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, group_hex, false);
+  if (sqlite3_step(stmt) != SQLITE_DONE)
+    return fail("mark_group_stale");
+  return done{};
+}
+
+outcome<done> device_store::forget_group(const std::string& group_hex) {
+  auto stmt = prepare("DELETE FROM groups WHERE id = ?1");
+  if (stmt == nullptr)
+    return fail("prepare forget_group");
+  statement_use use{stmt};
+  bind_bytes(stmt, 1, group_hex, false);
+  if (sqlite3_step(stmt) != SQLITE_DONE)
+    return fail("forget_group");
+  return done{};
+}
+
+outcome<std::vector<cached_group>> device_store::groups() {
+  auto stmt = prepare("SELECT id FROM groups ORDER BY name");
+  if (stmt == nullptr)
+    return fail("prepare groups");
+  std::vector<std::string> ids;
+  {
+    statement_use use{stmt};
+    for (;;) {
+      auto rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE)
+        break;
+      if (rc != SQLITE_ROW)
+        return fail("groups");
+      ids.push_back(column_bytes(stmt, 0));
+    }
+  }
+  std::vector<cached_group> out;
+  for (auto& id : ids) {
+    auto g = group(id);
+    if (!g)
+      return g.error();
+    if (*g)
+      out.push_back(std::move(**g));
+  }
+  return out;
 }
 
 } // namespace parley::client

@@ -68,6 +68,14 @@ struct stored_message {
   int64_t created = 0;      ///< ms since the epoch, this device's clock
   int64_t server_time = 0;  ///< ms since the epoch, the node's clock; 0 if unknown
   std::string error;        ///< why the node refused it (failed only)
+  std::string group{};      ///< a group message: the group's hex id; ours then have
+                            ///< the peer "#" and that id
+};
+
+/// A group as this device last heard of it.
+struct cached_group {
+  group_info info;
+  bool stale = false;  ///< a notice said it changed since: ask its home node
 };
 
 /// A user's SQLite database on this device. Not copyable; single-threaded.
@@ -111,6 +119,9 @@ public:
   /// encrypted): retransmissions repeat it exactly.
   outcome<std::optional<std::string>> wire_of(int64_t seq);
   outcome<done> set_wire(int64_t seq, const std::string& wire);
+  /// Forgets the payload an outbox message was sealed as: it is sealed again
+  /// (a group message refused as sealed for a group that changed since).
+  outcome<done> clear_wire(int64_t seq);
 
   /// End-to-end secrets by kind and name (prekeys, sessions, contacts' keys).
   outcome<std::optional<std::string>> secret(const std::string& kind,
@@ -154,6 +165,7 @@ public:
   // -- the history -----------------------------------------------------------------
 
   /// The conversation with `peer`, both ways, in local order; the last `limit`.
+  /// A group's ("#" and its hex id) holds every member's messages.
   outcome<std::vector<stored_message>> history(const std::string& peer,
                                                size_t limit = SIZE_MAX);
 
@@ -163,6 +175,25 @@ public:
   /// How many of ours have not reached `state` yet (failed ones excluded).
   outcome<size_t> count_outgoing_below(tick_state state);
 
+  // -- groups ------------------------------------------------------------------------
+  //
+  // A group's conversation has the key "#" and the group's hex id: ours go to
+  // that peer (enqueue("#" + hex, body)), theirs are filed under their sender
+  // with the group noted, and history("#" + hex) shows both.
+
+  /// Notes (sender, id) as received without a message in the history: what the
+  /// device acted on itself (a sender key) must not be acted on twice.
+  outcome<done> mark_received(const std::string& sender, const std::string& id);
+
+  /// One of ours by its id, whatever the conversation.
+  outcome<std::optional<stored_message>> outgoing_by_id(const std::string& id);
+
+  outcome<done> put_group(const group_info& g);
+  outcome<std::optional<cached_group>> group(const std::string& group_hex);
+  outcome<done> mark_group_stale(const std::string& group_hex);
+  outcome<done> forget_group(const std::string& group_hex);
+  outcome<std::vector<cached_group>> groups();
+
 private:
   explicit device_store(sqlite3* db);
 
@@ -171,6 +202,10 @@ private:
   outcome<done> exec(const char* sql);
   failure fail(const std::string& what) const;
   outcome<std::vector<stored_message>> select(sqlite3_stmt* stmt);
+  outcome<std::vector<stored_message>> query_history(const char* sql, const std::string& key,
+                                                     size_t limit);
+  /// Adds what later versions added to the schema.
+  outcome<done> migrate();
 
   sqlite3* db_;
   std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;

@@ -1,12 +1,16 @@
 #include "tools/client/e2e_codec.hpp"
 
+#include "tools/client/e2e/content.hpp"
 #include "tools/client/e2e/envelope.hpp"
 #include "tools/client/e2e/prekeys.hpp"
 #include "tools/client/e2e/safety_number.hpp"
 #include "tools/client/e2e/session.hpp"
 
+#include "tools/client/message_id.hpp"
+
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace parley::client {
@@ -19,6 +23,36 @@ constexpr const char* one_time_kind = "one-time-prekey";  // name: id
 constexpr const char* session_kind = "session";           // name: peer
 constexpr const char* contact_kind = "identity";          // name: peer
 constexpr const char* counter_kind = "counter";           // name: what
+constexpr const char* own_sender_key_kind = "own-sender-key";  // name: group (hex)
+constexpr const char* holders_kind = "sender-key-holders";     // name: group (hex)
+constexpr const char* sender_key_kind = "sender-key";  // name: group/sender/key id
+constexpr const char* handout_kind = "handout";  // name: id (hex) of a key handed out
+
+std::string sender_key_name(const std::string& group, const std::string& sender,
+                            uint32_t key_id) {
+  return to_hex(group) + "/" + sender + "/" + std::to_string(key_id);
+}
+
+/// The members a sender key went to, one a line.
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos < text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string::npos)
+      end = text.size();
+    if (end > pos)
+      out.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (auto& l : lines)
+    out += l + "\n";
+  return out;
+}
 
 failure crypto(const std::string& what, e2e::error why) {
   return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
@@ -124,8 +158,8 @@ outcome<done> e2e_codec::publish_one_time(connection& conn, uint32_t count) {
 
 // -- sealing and opening --------------------------------------------------------
 
-outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
-                                     const std::string& body) {
+outcome<std::string> e2e_codec::seal_content(connection& conn, const std::string& peer,
+                                             const std::string& plaintext) {
   auto saved = store_.secret(session_kind, peer);
   if (!saved)
     return saved.error();
@@ -150,7 +184,7 @@ outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
       return ok.error();
     sess.emplace(std::move(*started));
   }
-  auto payload = sess->encrypt(body);
+  auto payload = sess->encrypt(plaintext);
   if (!payload)
     return crypto("encrypting for " + peer, payload.failure());
   if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(*sess)); !ok)
@@ -158,7 +192,21 @@ outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
   return std::move(*payload);
 }
 
-outcome<std::string> e2e_codec::open(const std::string& peer, const std::string& payload) {
+outcome<e2e::content> e2e_codec::open_content(
+  const std::string& peer, const std::string& payload,
+  const std::function<bool(const e2e::content&)>& wanted) {
+  // Decoded and checked before anything is kept: a payload refused for what it
+  // holds uses up no key.
+  auto check = [&](std::string& plaintext) -> outcome<e2e::content> {
+    auto c = e2e::decode_content(plaintext);
+    sodium_memzero(plaintext.data(), plaintext.size());
+    if (!c)
+      return crypto("message from " + peer, c.failure());
+    if (!wanted(*c))
+      return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                     "a payload from " + peer + " that is not what it claims to be"};
+    return std::move(*c);
+  };
   auto env = e2e::decode_envelope(payload);
   if (!env)
     return crypto("message from " + peer, env.failure());
@@ -200,6 +248,9 @@ outcome<std::string> e2e_codec::open(const std::string& peer, const std::string&
     auto accepted = e2e::session::accept(me_, *spk, otk ? &*otk : nullptr, *prekey_msg);
     if (!accepted)
       return crypto("message from " + peer, accepted.failure());
+    auto c = check(accepted->plaintext);
+    if (!c)
+      return c;
     if (auto ok = check_identity(peer, accepted->opened.remote_identity()); !ok)
       return ok.error();
     if (accepted->used_one_time_prekey)
@@ -210,14 +261,188 @@ outcome<std::string> e2e_codec::open(const std::string& peer, const std::string&
     if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(accepted->opened));
         !ok)
       return ok.error();
-    return std::move(accepted->plaintext);
+    return c;
   }
   if (!sess)
     return crypto("message from " + peer + " (no session)", e2e::error::not_this_session);
   auto plain = sess->decrypt(*env);
   if (!plain)
     return crypto("message from " + peer, plain.failure());
+  auto c = check(*plain);
+  if (!c)
+    return c;
   if (auto ok = store_.put_secret(session_kind, peer, e2e::encode(*sess)); !ok)
+    return ok.error();
+  return c;
+}
+
+// -- what travels: bodies, sender keys, call signals --------------------------------
+
+outcome<std::string> e2e_codec::seal(connection& conn, const std::string& peer,
+                                     const std::string& body) {
+  return seal_content(conn, peer, e2e::encode(e2e::content{e2e::text_body{body}}));
+}
+
+outcome<std::optional<std::string>> e2e_codec::open(const std::string& peer,
+                                                    const std::string& payload) {
+  // A call signal's payload is never taken for a message.
+  auto c = open_content(peer, payload, [](const e2e::content& x) {
+    return !std::holds_alternative<e2e::call_content>(x);
+  });
+  if (!c)
+    return c.error();
+  if (auto body = std::get_if<e2e::text_body>(&*c))
+    return std::optional<std::string>{std::move(body->text)};
+  if (auto key = std::get_if<e2e::sender_key_distribution>(&*c)) {
+    // Another member's key for a group: kept under its id, so that messages
+    // sealed with an older key of theirs still open.
+    auto k = e2e::sender_key::from_distribution(*key, peer);
+    if (auto ok = store_.put_secret(sender_key_kind,
+                                    sender_key_name(key->group, peer, key->key_id),
+                                    e2e::encode(k));
+        !ok)
+      return ok.error();
+    return std::optional<std::string>{};
+  }
+  return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                 "unexpected content from " + peer};
+}
+
+outcome<std::string> e2e_codec::seal_call(connection& conn, const std::string& peer,
+                                          const std::string& call,
+                                          wire::CallSignalKind kind,
+                                          const std::string& data) {
+  return seal_content(
+    conn, peer,
+    e2e::encode(e2e::content{e2e::call_content{call, static_cast<uint16_t>(kind), data}}));
+}
+
+outcome<std::string> e2e_codec::open_call(const call_event& signal) {
+  // The node could relabel what it passes on: the sealed call and kind decide.
+  auto c = open_content(signal.peer, signal.payload, [&](const e2e::content& x) {
+    auto call = std::get_if<e2e::call_content>(&x);
+    return call != nullptr && call->call == signal.call
+           && call->kind == static_cast<uint16_t>(signal.kind);
+  });
+  if (!c)
+    return c.error();
+  return std::move(std::get<e2e::call_content>(*c).data);
+}
+
+// -- groups -------------------------------------------------------------------------
+
+outcome<bool> e2e_codec::consumes(const receipt& r) {
+  auto name = to_hex(r.id);
+  auto known = store_.secret(handout_kind, name);
+  if (!known)
+    return known.error();
+  if (!*known || **known != r.peer)
+    return false;
+  // Delivered is the last tick a key gets: nobody reads it.
+  if (r.state != wire::ReceiptState::SENT)
+    if (auto ok = store_.erase_secret(handout_kind, name); !ok)
+      return ok.error();
+  return true;
+}
+
+outcome<std::vector<std::string>> e2e_codec::sender_key_holders(const std::string& group) {
+  auto held = store_.secret(holders_kind, to_hex(group));
+  if (!held)
+    return held.error();
+  return *held ? split_lines(**held) : std::vector<std::string>{};
+}
+
+outcome<std::string> e2e_codec::seal_group(connection& conn, const group_info& group,
+                                           const std::string& body) {
+  auto name = to_hex(group.group);
+  auto saved = store_.secret(own_sender_key_kind, name);
+  if (!saved)
+    return saved.error();
+  auto holders = sender_key_holders(group.group);
+  if (!holders)
+    return holders.error();
+  std::optional<e2e::sender_key> key;
+  if (*saved) {
+    auto decoded = e2e::decode_sender_key(**saved);
+    if (!decoded)
+      return crypto("our sender key for " + group.name, decoded.failure());
+    key.emplace(std::move(*decoded));
+  }
+  // Someone who holds our key is no longer a member: a new key, which only the
+  // members of now will get, so that they alone can read what follows.
+  bool someone_left = std::any_of(holders->begin(), holders->end(),
+                                  [&](const std::string& h) { return !group.has(h); });
+  if (!key || someone_left) {
+    key.emplace(e2e::sender_key::generate(group.group, user_));
+    holders->clear();
+    auto kept = store_.transaction([&]() -> outcome<done> {
+      if (auto ok = store_.put_secret(own_sender_key_kind, name, e2e::encode(*key)); !ok)
+        return ok;
+      return store_.erase_secret(holders_kind, name);
+    });
+    if (!kept)
+      return kept.error();
+  }
+  // Hand the key, as it stands before this message, to members who lack it.
+  std::vector<connection::outgoing> handouts;
+  std::vector<std::string> given;
+  auto distribution = e2e::encode(e2e::content{key->distribution()});
+  for (auto& m : group.members) {
+    if (m.user == user_
+        || std::find(holders->begin(), holders->end(), m.user) != holders->end())
+      continue;
+    auto sealed = seal_content(conn, m.user, distribution);
+    if (!sealed)
+      return sealed.error();
+    handouts.push_back({m.user, new_message_id(), std::move(*sealed)});
+    given.push_back(m.user);
+  }
+  sodium_memzero(distribution.data(), distribution.size());
+  if (!handouts.empty()) {
+    // Their sent ticks put the keys into the members' inboxes ahead of the
+    // group message that needs them, which is posted only after.
+    if (auto ok = conn.send_many(handouts, 64); !ok)
+      return ok.error();
+    holders->insert(holders->end(), given.begin(), given.end());
+    auto kept = store_.transaction([&]() -> outcome<done> {
+      // Their delivered ticks are ours to take, not the user's to see.
+      for (auto& h : handouts)
+        if (auto ok = store_.put_secret(handout_kind, to_hex(h.id), h.to); !ok)
+          return ok;
+      return store_.put_secret(holders_kind, name, join_lines(*holders));
+    });
+    if (!kept)
+      return kept.error();
+  }
+  auto payload = key->encrypt(body);
+  if (!payload)
+    return crypto("encrypting for " + group.name, payload.failure());
+  if (auto ok = store_.put_secret(own_sender_key_kind, name, e2e::encode(*key)); !ok)
+    return ok.error();
+  return std::move(*payload);
+}
+
+outcome<std::string> e2e_codec::open_group(const std::string& group,
+                                           const std::string& sender,
+                                           const std::string& payload) {
+  auto msg = e2e::decode_sender_key_message(payload);
+  if (!msg)
+    return crypto("group message from " + sender, msg.failure());
+  auto key_name = sender_key_name(group, sender, msg->key_id);
+  auto saved = store_.secret(sender_key_kind, key_name);
+  if (!saved)
+    return saved.error();
+  if (!*saved)
+    return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                   "group message from " + sender + ": no sender key "
+                     + std::to_string(msg->key_id) + " of theirs for this group"};
+  auto key = e2e::decode_sender_key(**saved);
+  if (!key)
+    return crypto("sender key of " + sender, key.failure());
+  auto plain = key->decrypt(*msg);
+  if (!plain)
+    return crypto("group message from " + sender, plain.failure());
+  if (auto ok = store_.put_secret(sender_key_kind, key_name, e2e::encode(*key)); !ok)
     return ok.error();
   return std::move(*plain);
 }

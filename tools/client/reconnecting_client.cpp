@@ -1,5 +1,7 @@
 #include "tools/client/reconnecting_client.hpp"
 
+#include "tools/client/message_id.hpp"
+
 #include <algorithm>
 #include <thread>
 
@@ -40,6 +42,8 @@ bool refused_for_good(wire::ErrorCode code) {
     case wire::ErrorCode::INVALID_NAME:
     case wire::ErrorCode::PAYLOAD_TOO_LARGE:
     case wire::ErrorCode::INVALID_ID:
+    case wire::ErrorCode::UNKNOWN_GROUP:
+    case wire::ErrorCode::NOT_GROUP_MEMBER:
       return true;
     default:
       return false;
@@ -58,6 +62,30 @@ bool login_refused_for_good(const failure& why) {
     default:
       return false;
   }
+}
+
+/// Where a message to a group waits in the outbox: "#" and the group's hex id.
+bool is_group_peer(const std::string& peer) {
+  return !peer.empty() && peer[0] == '#';
+}
+
+/// The conversation a tick of ours belongs to.
+std::string conversation_of(const receipt& r) {
+  return r.group.empty() ? r.peer : "#" + to_hex(r.group);
+}
+
+std::string be64(uint64_t x) {
+  std::string out;
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out += static_cast<char>((x >> shift) & 0xFF);
+  return out;
+}
+
+uint64_t from_be64(std::string_view bytes) {
+  uint64_t x = 0;
+  for (size_t i = 0; i < 8 && i < bytes.size(); ++i)
+    x = (x << 8) | static_cast<unsigned char>(bytes[i]);
+  return x;
 }
 
 tick_state tick_of(wire::ReceiptState state) {
@@ -101,6 +129,55 @@ outcome<stored_message> reconnecting_client::send(const std::string& to,
   if (connected())
     post_more(pending_);
   return m;
+}
+
+outcome<stored_message> reconnecting_client::send_group(const std::string& group,
+                                                        const std::string& body) {
+  return send("#" + to_hex(group), body);
+}
+
+outcome<done> reconnecting_client::call_signal(const std::string& call,
+                                               const std::string& peer,
+                                               wire::CallSignalKind kind,
+                                               const std::string& data) {
+  if (!connected())
+    return failure{failure::kind::transport, wire::ErrorCode::UNAVAILABLE,
+                   "not connected"};
+  auto payload = opts_.codec != nullptr
+                   ? opts_.codec->seal_call(conn_, peer, call, kind, data)
+                   : outcome<std::string>{data};
+  if (!payload)
+    return payload.error();
+  return conn_.call(call, peer, kind, *payload);
+}
+
+outcome<group_info> reconnecting_client::refresh_group(const std::string& group) {
+  if (!connected())
+    return failure{failure::kind::transport, wire::ErrorCode::UNAVAILABLE,
+                   "not connected"};
+  auto info = conn_.query_group(group);
+  if (!info)
+    return info;
+  if (auto ok = store_.put_group(*info); !ok)
+    return ok.error();
+  return info;
+}
+
+outcome<done> reconnecting_client::remember_group(const group_info& info) {
+  return store_.put_group(info);
+}
+
+outcome<group_info> reconnecting_client::group_for_sending(const std::string& group_hex) {
+  auto cached = store_.group(group_hex);
+  if (!cached)
+    return cached.error();
+  if (*cached && !(*cached)->stale)
+    return (*cached)->info;
+  auto raw = from_hex(group_hex);
+  if (!raw)
+    return failure{failure::kind::local, wire::ErrorCode::INTERNAL,
+                   "not a group id: " + group_hex};
+  return refresh_group(*raw);
 }
 
 outcome<done> reconnecting_client::mark_read(const std::string& peer,
@@ -280,13 +357,22 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
       if (auto m = std::get_if<message>(&e)) {
         if (!opts_.receive)
           continue;  // stays on the node for the next session that receives
+        bool for_the_device = false;
         if (opts_.codec != nullptr) {
           // Open it once: a retransmission would not decrypt a second time.
           auto seen = store_.was_received(m->from, m->id);
           if (!seen)
             return seen.error();
           if (!*seen) {
-            auto body = opts_.codec->open(m->from, m->payload);
+            outcome<std::optional<std::string>> body =
+              m->group.empty()
+                ? opts_.codec->open(m->from, m->payload)
+                : [&]() -> outcome<std::optional<std::string>> {
+                    auto b = opts_.codec->open_group(m->group, m->from, m->payload);
+                    if (!b)
+                      return b.error();
+                    return std::optional<std::string>{std::move(*b)};
+                  }();
             if (!body) {
               // Kept and acknowledged all the same (it would only come again),
               // marked so that nobody takes it for what was sent.
@@ -296,10 +382,20 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
                                                    + body.error().message,
                                                  m->id, 0});
               m->payload = "[could not decrypt: " + body.error().message + "]";
+            } else if (!*body) {
+              for_the_device = true;  // a sender key, taken in by the codec
             } else {
-              m->payload = std::move(*body);
+              m->payload = std::move(**body);
             }
           }
+        }
+        if (for_the_device) {
+          if (auto ok = store_.mark_received(m->from, m->id); !ok)
+            return ok;
+          if (delivered.empty() || delivered.back().first != m->from)
+            delivered.emplace_back(m->from, std::vector<std::string>{});
+          delivered.back().second.push_back(m->id);
+          continue;
         }
         auto fresh = store_.record_incoming(*m);
         if (!fresh)
@@ -313,7 +409,8 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
       } else if (auto r = std::get_if<receipt>(&e)) {
         if (r->seq == 0) {
           // The answer to a send: its sent tick.
-          auto tick = store_.record_tick(r->peer, r->id, tick_state::sent, r->time);
+          auto tick = store_.record_tick(conversation_of(*r), r->id, tick_state::sent,
+                                         r->time);
           if (!tick)
             return tick.error();
           if (auto i = posted_as(r->id); i != in_flight_.end())
@@ -323,10 +420,17 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
         } else {
           if (!opts_.receive)
             continue;
-          auto tick = store_.record_tick(r->peer, r->id, tick_of(r->state), 0);
+          auto tick = store_.record_tick(conversation_of(*r), r->id, tick_of(r->state), 0);
           if (!tick)
             return tick.error();
           receipt_seqs.push_back(r->seq);
+          if (*tick == tick_result::unknown && opts_.codec != nullptr) {
+            auto internal = opts_.codec->consumes(*r);
+            if (!internal)
+              return internal.error();
+            if (*internal)
+              continue;
+          }
           if (*tick != tick_result::unchanged)
             reported.emplace_back(std::move(*r));
         }
@@ -334,6 +438,31 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
         reported.emplace_back(std::move(*p));
       } else if (auto low = std::get_if<prekeys_low>(&e)) {
         replenish = low->remaining;
+      } else if (auto n = std::get_if<group_notice>(&e)) {
+        if (!opts_.receive)
+          continue;
+        // The device's copy is out of date; a member who is out forgets it.
+        auto hex = to_hex(n->group);
+        bool me = std::find(n->members.begin(), n->members.end(), user_) != n->members.end();
+        bool out = me && (n->action == wire::GroupAction::REMOVED
+                          || n->action == wire::GroupAction::LEFT);
+        if (auto ok = out ? store_.forget_group(hex) : store_.mark_group_stale(hex); !ok)
+          return ok;
+        receipt_seqs.push_back(n->seq);
+        reported.emplace_back(std::move(*n));
+      } else if (auto c = std::get_if<call_event>(&e)) {
+        if (c->kind != wire::CallSignalKind::TIMEOUT && opts_.codec != nullptr) {
+          auto data = opts_.codec->open_call(*c);
+          if (!data) {
+            reported.emplace_back(server_error{wire::ErrorCode::INTERNAL,
+                                               "could not open a call signal from "
+                                                 + c->peer + ": " + data.error().message,
+                                               c->call, 0});
+            continue;
+          }
+          c->payload = std::move(*data);
+        }
+        reported.emplace_back(std::move(*c));
       } else if (auto err = std::get_if<server_error>(&e)) {
         auto i = err->refers_to.empty() ? in_flight_.end() : posted_as(err->refers_to);
         if (i == in_flight_.end()) {
@@ -343,6 +472,14 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
             return ok;
           in_flight_.erase(i);
           reported.emplace_back(std::move(*err));
+        } else if (err->code == wire::ErrorCode::STALE_GROUP) {
+          // Sealed for a group that changed since: nothing of it was stored.
+          // Seal it again for the group as it is now, in order, on a new link.
+          if (auto ok = store_.mark_group_stale(i->peer.substr(1)); !ok)
+            return ok;
+          if (auto ok = store_.clear_wire(i->seq); !ok)
+            return ok;
+          drop = failure{failure::kind::server, err->code, err->message};
         } else {
           // Maybe stored, maybe not: re-posting it alone could put it behind
           // later ones. A new link re-posts everything from it, in order.
@@ -405,8 +542,12 @@ void reconnecting_client::post_more(std::vector<update>& out) {
         lose_link(payload.error(), out);
         return;
       }
-      if (auto ok = conn_.post(m.peer, m.id, *payload); !ok) {
-        lose_link(ok.error(), out);
+      auto posted_ok = is_group_peer(m.peer)
+                         ? conn_.post_group(from_hex(m.group).value_or(std::string()),
+                                            m.id, from_be64(*payload), payload->substr(8))
+                         : conn_.post(m.peer, m.id, *payload);
+      if (!posted_ok) {
+        lose_link(posted_ok.error(), out);
         return;
       }
       in_flight_.push_back(posted{m.seq, m.peer, m.id});
@@ -416,14 +557,27 @@ void reconnecting_client::post_more(std::vector<update>& out) {
 }
 
 outcome<std::string> reconnecting_client::wire_payload(const stored_message& m) {
-  if (opts_.codec == nullptr)
+  bool group = is_group_peer(m.peer);
+  if (opts_.codec == nullptr && !group)
     return m.body;
   auto sealed = store_.wire_of(m.seq);
   if (!sealed)
     return sealed.error();
   if (*sealed)
     return std::move(**sealed);
-  auto payload = opts_.codec->seal(conn_, m.peer, m.body);
+  outcome<std::string> payload = std::string();
+  if (group) {
+    auto info = group_for_sending(m.group);
+    if (!info)
+      return info.error();
+    auto body = opts_.codec != nullptr ? opts_.codec->seal_group(conn_, *info, m.body)
+                                       : outcome<std::string>{m.body};
+    if (!body)
+      return body.error();
+    payload = be64(info->epoch) + *body;
+  } else {
+    payload = opts_.codec->seal(conn_, m.peer, m.body);
+  }
   if (!payload)
     return payload.error();
   if (auto ok = store_.set_wire(m.seq, *payload); !ok)

@@ -67,8 +67,11 @@ struct link_down {
 
 /// What step() reports: links coming and going, new incoming messages (never a
 /// duplicate), ticks of ours that moved forward (or that concern messages this
-/// device does not know), presence, and errors (a refused send refers to its id).
-using update = std::variant<link_up, link_down, message, receipt, presence, server_error>;
+/// device does not know), presence, errors (a refused send refers to its id),
+/// changes of our groups, and call signals (their payload opened: the data the
+/// peer sent).
+using update = std::variant<link_up, link_down, message, receipt, presence, server_error,
+                            group_notice, call_event>;
 
 /// One user's device, kept connected. Not copyable; single-threaded.
 class reconnecting_client {
@@ -85,6 +88,21 @@ public:
   /// Puts a message in the outbox (committed when this returns) and, when
   /// connected and the window allows, on the wire.
   outcome<stored_message> send(const std::string& to, const std::string& body);
+
+  /// The same for a message to every member of `group` (its 16-byte id). It is
+  /// sealed for the group as its home node describes it when it goes out.
+  outcome<stored_message> send_group(const std::string& group, const std::string& body);
+
+  /// Sends a call signal now (not queued: a signal that cannot go now is
+  /// worthless later); `data` is sealed for `peer` like a message.
+  outcome<done> call_signal(const std::string& call, const std::string& peer,
+                            wire::CallSignalKind kind, const std::string& data);
+
+  /// The group as its home node has it now; remembered on the device.
+  outcome<group_info> refresh_group(const std::string& group);
+
+  /// Remembers what a group request answered.
+  outcome<done> remember_group(const group_info& info);
 
   /// Connects when the backoff allows, reads and records what arrives, posts
   /// the outbox; returns once something happened or `wait` passed. Fails only
@@ -168,7 +186,12 @@ private:
   /// Posts queued messages while the window has room.
   void post_more(std::vector<update>& out);
   /// What goes on the wire for an outbox message: sealed once, then repeated.
+  /// A group message's starts with the epoch it was sealed for (8 bytes,
+  /// big-endian).
   outcome<std::string> wire_payload(const stored_message& m);
+
+  /// The group to seal for: the device's copy unless a notice made it stale.
+  outcome<group_info> group_for_sending(const std::string& group_hex);
 
   /// Probes a silent link; drops a dead one. Returns false if it dropped it.
   bool check_liveness(std::vector<update>& out);
