@@ -233,23 +233,23 @@ void printer::print(const client::group_info& g) {
 }
 
 void printer::print(const client::message_info& m, const std::string& aggregate) {
-  for (auto& r : m.recipients) {
-    if (json_)
-      emit("{\"type\":\"recipient\",\"id\":\"" + to_hex(m.id) + "\",\"user\":"
-           + json_string(r.user) + ",\"state\":\"" + state_name(r.state)
-           + "\",\"time\":" + std::to_string(r.time) + "}");
-    else
-      emit("  " + r.user + ": " + state_name(r.state)
-           + (r.time == 0 ? "" : " at " + clock_time(r.time)));
-  }
-  if (json_)
-    emit("{\"type\":\"messageInfo\",\"id\":\"" + to_hex(m.id) + "\",\"group\":\""
-         + to_hex(m.group) + "\",\"recipients\":" + std::to_string(m.recipients.size())
-         + ",\"state\":\"" + aggregate + "\",\"time\":" + std::to_string(m.time) + "}");
-  else
+  if (!json_) {
     emit("message " + to_hex(m.id) + " to group #" + to_hex(m.group) + ", sent "
          + clock_time(m.time) + ": " + aggregate + " (" + std::to_string(m.recipients.size())
          + " recipients)");
+    for (auto& r : m.recipients)
+      emit("  " + r.user + ": " + state_name(r.state)
+           + (r.time == 0 ? "" : " at " + clock_time(r.time)));
+    return;
+  }
+  // JSON: one line per recipient, then the summary.
+  for (auto& r : m.recipients)
+    emit("{\"type\":\"recipient\",\"id\":\"" + to_hex(m.id) + "\",\"user\":"
+         + json_string(r.user) + ",\"state\":\"" + state_name(r.state)
+         + "\",\"time\":" + std::to_string(r.time) + "}");
+  emit("{\"type\":\"messageInfo\",\"id\":\"" + to_hex(m.id) + "\",\"group\":\""
+       + to_hex(m.group) + "\",\"recipients\":" + std::to_string(m.recipients.size())
+       + ",\"state\":\"" + aggregate + "\",\"time\":" + std::to_string(m.time) + "}");
 }
 
 void printer::print(const client::turn_info& t) {
