@@ -626,7 +626,6 @@ private:
     return link;
   }
 
-
   /// The link to this session's own home node, if still the one it attached
   /// through.
   const member_link* own_home() const {
