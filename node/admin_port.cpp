@@ -84,7 +84,9 @@ caf::expected<admin_port_handle> spawn_admin_port(caf::actor_system& sys,
   auto bound = ntohs(addr.ss_family == AF_INET6
                        ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                        : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-  auto actor = sys.spawn<caf::detached>([=, fd = *listen_fd](caf::blocking_actor* self) {
+  // The fd goes as an argument: CAF 0.17 runs an actor function spawned
+  // without arguments through a null pointer (UBSan reports it).
+  auto port_loop = [=](caf::blocking_actor* self, int fd) {
     pthread_setname_np(pthread_self(), "parley.admin");
     std::vector<caf::actor_addr> shells;  // weak: ended ones must not linger
     bool running = true;
@@ -112,7 +114,8 @@ caf::expected<admin_port_handle> spawn_admin_port(caf::actor_system& sys,
     for (auto& shell : shells)
       if (auto alive = caf::actor_cast<caf::actor>(shell))
         self->send(alive, stop_atom::value);
-  });
+  };
+  auto actor = sys.spawn<caf::detached>(port_loop, *listen_fd);
   return admin_port_handle{actor, bound};
 }
 

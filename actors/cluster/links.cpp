@@ -104,7 +104,9 @@ caf::actor spawn_gate(caf::actor_system& sys, int listen_fd, uint16_t port,
                       link_config config, caf::actor membership_handle) {
   // Weak: the gate must not keep the membership actor (and all it knows) alive.
   auto membership = caf::actor_cast<caf::actor_addr>(membership_handle);
-  return sys.spawn<caf::detached>([=](caf::blocking_actor* self) {
+  // The fd goes as an argument: CAF 0.17 runs an actor function spawned
+  // without arguments through a null pointer (UBSan reports it).
+  auto gate = [=](caf::blocking_actor* self, int listen_fd) {
     pthread_setname_np(pthread_self(), "parley.gate");
     auto basp = basp_broker(self->system());
     bool running = true;
@@ -136,13 +138,15 @@ caf::actor spawn_gate(caf::actor_system& sys, int listen_fd, uint16_t port,
       self->receive(on_stop, caf::after(std::chrono::seconds(0)) >> [] {});
     }
     ::close(listen_fd);
-  });
+  };
+  return sys.spawn<caf::detached>(gate, listen_fd);
 }
 
 void spawn_connector(caf::actor_system& sys, const std::string& peer,
                      const std::string& host, uint16_t port, link_config config,
                      caf::actor membership) {
-  sys.spawn<caf::detached>([=](caf::blocking_actor* self) {
+  // The peer goes as an argument (see spawn_gate).
+  auto dial = [=](caf::blocking_actor* self, const std::string& peer) {
     pthread_setname_np(pthread_self(), "parley.dial");
     auto fail = [&](const std::string& why) {
       self->send(membership, link_failed_atom::value, peer, why);
@@ -173,7 +177,8 @@ void spawn_connector(caf::actor_system& sys, const std::string& peer,
                      caf::actor_cast<caf::actor>(remote));
         },
         [&](caf::error& err) { fail("BASP handshake failed: " + self->system().render(err)); });
-  });
+  };
+  sys.spawn<caf::detached>(dial, peer);
 }
 
 } // namespace parley
