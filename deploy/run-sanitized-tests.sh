@@ -10,7 +10,7 @@ cmake --build "$build" -j "$(nproc)"
 # CAF and RocksDB are not instrumented: vectors crossing into them would trip
 # the container-overflow check without a real overflow.
 export ASAN_OPTIONS="detect_container_overflow=0:abort_on_error=1:${ASAN_OPTIONS:-}"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$root/deploy/ubsan.supp:${UBSAN_OPTIONS:-}"
 # The long load tests (the chaos runs, the 100,000-message inbox, the 100 MiB
 # file) run in the plain build; under ASan they would take several times longer.
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" \

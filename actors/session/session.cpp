@@ -303,12 +303,8 @@ private:
     // loop iteration it was halted in, so halting the socket could stall it.
     if (unanswered_.size() >= settings_->max_pending_sends)
       return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
-    auto now = steady::now();
-    auto wait = std::max(message_rate_.take(1, now),
-                         byte_rate_.take(static_cast<double>(r.payload.size()), now));
-    if (wait.count() > 0)
-      return error(wire::ErrorCode::RATE_LIMITED, "sending too fast; wait", r.id,
-                   static_cast<uint32_t>(wait.count()));
+    if (!within_rate(r.payload.size(), r.id))
+      return;
     auto home = home_of(r.to, r.id);
     if (!home)
       return;
@@ -479,10 +475,8 @@ private:
     if (!services_.media_key)
       return error(wire::ErrorCode::UNSUPPORTED, "this node issues no media tokens",
                    r.sha256);
-    auto wait = message_rate_.take(1, steady::now());
-    if (wait.count() > 0)
-      return error(wire::ErrorCode::RATE_LIMITED, "asking too fast; wait", r.sha256,
-                   static_cast<uint32_t>(wait.count()));
+    if (!within_rate(0, r.sha256))
+      return;
     media::token_claims claims;
     claims.what = r.action == wire::MediaAction::UPLOAD ? media::action::upload
                                                         : media::action::download;
@@ -500,6 +494,8 @@ private:
 
   void handle(group_frame_request& r) {
     if (!require_login())
+      return;
+    if (!within_rate(0, r.group))
       return;
     auto group = hex_encode(r.group);
     auto home = home_of(group, r.group);
@@ -521,12 +517,8 @@ private:
       return;
     if (unanswered_.size() >= settings_->max_pending_sends)
       return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
-    auto now = steady::now();
-    auto wait = std::max(message_rate_.take(1, now),
-                         byte_rate_.take(static_cast<double>(r.payload.size()), now));
-    if (wait.count() > 0)
-      return error(wire::ErrorCode::RATE_LIMITED, "sending too fast; wait", r.id,
-                   static_cast<uint32_t>(wait.count()));
+    if (!within_rate(r.payload.size(), r.id))
+      return;
     auto group = hex_encode(r.group);
     auto home = home_of(group, r.id);
     if (!home)
@@ -585,6 +577,8 @@ private:
       return;
     if (r.peer == user_)
       return error(wire::ErrorCode::CALL_INVALID, "a call needs another party", r.call);
+    if (!within_rate(r.payload.size(), r.call))
+      return;
     auto home = home_of(hex_encode(r.call), r.call);
     if (!home)
       return;
@@ -666,6 +660,19 @@ private:
     // What is still queued behind the write in progress.
     if (self_->wr_buf(hdl_).size() > settings_->max_outgoing_bytes)
       abort_slow_consumer();
+  }
+
+  /// Takes one request of `bytes` from the client's allowance; false, after a
+  /// rateLimited error about `refers_to` saying how long to wait, if it is spent.
+  bool within_rate(size_t bytes, std::string_view refers_to) {
+    auto now = steady::now();
+    auto wait = std::max(message_rate_.take(1, now),
+                         byte_rate_.take(static_cast<double>(bytes), now));
+    if (wait.count() <= 0)
+      return true;
+    error(wire::ErrorCode::RATE_LIMITED, "sending too fast; wait", refers_to,
+          static_cast<uint32_t>(wait.count()));
+    return false;
   }
 
   void error(wire::ErrorCode code, std::string_view message,

@@ -51,6 +51,40 @@ TEST_CASE("a connection sending faster than its rate gets rateLimited with a wai
   CHECK(inbox_depth(node, "bob") == sent + 1);  // refused ones were not stored
 }
 
+TEST_CASE("group requests and call signals spend the same allowance as sends") {
+  temp_dir dir;
+  node_process node{dir.path(), {"--parley.rate-messages=5"}};  // burst 10
+  node.start();
+  auto alice = register_user(node, "alice");
+  register_user(node, "bob");
+  auto a = login(node, alice);
+  auto group = std::string(16, '\x07');
+  REQUIRE(a->create_group(group, "g", {"bob"}));
+  // Queries until one is refused: the burst, not more.
+  int answered = 1;
+  for (;; ++answered) {
+    auto q = a->query_group(group);
+    if (!q) {
+      CHECK(q.error().code == ErrorCode::RATE_LIMITED);
+      CHECK(q.error().retry_after_ms > 0);
+      break;
+    }
+    REQUIRE(answered < 40);
+  }
+  CHECK(answered <= 11);
+  // Call offers from the same empty allowance are refused too.
+  REQUIRE(a->call(std::string(16, '\x09'), "bob", wire::CallSignalKind::OFFER, "sdp"));
+  bool limited = false;
+  while (!limited) {
+    auto e = a->next_event(10s);
+    REQUIRE(e);
+    REQUIRE(*e);
+    if (auto err = std::get_if<client::server_error>(&**e))
+      limited = err->code == ErrorCode::RATE_LIMITED;
+  }
+  CHECK(limited);
+}
+
 TEST_CASE("repeated wrong login proofs make the user wait") {
   temp_dir dir;
   node_process node{dir.path(), {"--parley.login-failures=3"}};
