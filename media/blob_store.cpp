@@ -286,7 +286,7 @@ std::unique_ptr<blob_store> blob_store::open(const std::string& root, std::strin
 }
 
 std::string blob_store::blob_path(const std::string& sha) const {
-  auto h = hex(sha);
+  auto h = to_hex(sha);
   return root_ + "/blobs/" + h.substr(0, 2) + "/" + h;
 }
 
@@ -295,7 +295,7 @@ std::string blob_store::meta_path(const std::string& sha) const {
 }
 
 std::string blob_store::part_path(const std::string& sha) const {
-  return root_ + "/partial/" + hex(sha) + ".part";
+  return root_ + "/partial/" + to_hex(sha) + ".part";
 }
 
 std::optional<uint64_t> blob_store::size_of(const std::string& sha) const {
@@ -423,7 +423,7 @@ sweep_result blob_store::sweep(int64_t now, int64_t retention_s, int64_t partial
     for (auto& name : list_dir(dir)) {
       if (name.size() != 64)
         continue;  // metadata and temp files go with their blob
-      auto sha = unhex(name);
+      auto sha = from_hex(name);
       if (!sha)
         continue;
       std::lock_guard<std::mutex> guard{mutex_};
@@ -441,7 +441,7 @@ sweep_result blob_store::sweep(int64_t now, int64_t retention_s, int64_t partial
     for (auto& name : list_dir(dir)) {
       if (name.size() != 64 + 5 || name.compare(64, 5, ".meta") != 0)
         continue;
-      auto sha = unhex(name.substr(0, 64));
+      auto sha = from_hex(name.substr(0, 64));
       std::lock_guard<std::mutex> guard{mutex_};
       if (sha && uploading_.count(*sha) == 0 && !size_of(*sha))
         ::unlink((dir + "/" + name).c_str());
@@ -451,7 +451,7 @@ sweep_result blob_store::sweep(int64_t now, int64_t retention_s, int64_t partial
   for (auto& name : list_dir(partial)) {
     if (name.size() != 64 + 5 || name.compare(64, 5, ".part") != 0)
       continue;
-    auto sha = unhex(name.substr(0, 64));
+    auto sha = from_hex(name.substr(0, 64));
     if (!sha)
       continue;
     std::lock_guard<std::mutex> guard{mutex_};

@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     std::string error;
     auto key = s.key_file.empty() ? std::nullopt : token_key::load(s.key_file, error);
     auto ttl = parse_duration(t_ttl);
-    auto sha = unhex(t_sha);
+    auto sha = from_hex(t_sha);
     if (!key || !ttl || !sha || sha->size() != sha256_bytes
         || (t_action != "up" && t_action != "down")) {
       std::cerr << "parley-media: token needs --key-file, up or down, a user, 64 hex digits"

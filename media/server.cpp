@@ -100,7 +100,7 @@ std::optional<std::string> parse_media_id(std::string_view text) {
   for (char c : text)
     if (hex_value(c) < 0 || (c >= 'A' && c <= 'F'))
       return std::nullopt;
-  return unhex(text);
+  return from_hex(text);
 }
 
 class server_impl;
@@ -601,7 +601,7 @@ void connection::on_body(error_code ec) {
   }
   if (ec) {
     // Cut off: the part keeps what arrived; the client resumes from there.
-    log(log_level::info, "media: upload of ", hex(req_.sha).substr(0, 16), " by ",
+    log(log_level::info, "media: upload of ", to_hex(req_.sha).substr(0, 16), " by ",
         req_.claims.user, " cut off at byte ", upload_->offset(), " of ",
         upload_->total(), " (", ec.message(), ")");
     return close();
@@ -641,7 +641,7 @@ void connection::finish_upload() {
         return self->store_failed(*f);
       auto res = self->make(http::status::created, "stored");
       res.set("Upload-Offset", std::to_string(total));
-      res.set(http::field::location, "/media/" + hex(self->req_.sha));
+      res.set(http::field::location, "/media/" + to_hex(self->req_.sha));
       self->send(std::move(res), "complete: " + std::to_string(total) + " bytes");
     });
 }
@@ -680,7 +680,7 @@ void connection::handle_download(const http::request<http::empty_body>& req) {
   head_->set(http::field::server, "parley-media");
   head_->set(http::field::content_type, "application/octet-stream");
   head_->set(http::field::accept_ranges, "bytes");
-  head_->set(http::field::etag, "\"" + hex(req_.sha) + "\"");
+  head_->set(http::field::etag, "\"" + to_hex(req_.sha) + "\"");
   head_->set(http::field::cache_control, "private, max-age=31536000, immutable");
   if (status == http::status::partial_content)
     head_->set(http::field::content_range, "bytes " + std::to_string(send_pos_) + "-"
@@ -711,7 +711,7 @@ void connection::send_chunk() {
     // The last byte went out: one recipient fewer to wait for.
     if (send_end_ == reader_->size()
         && server_.store().record_download(req_.sha, req_.claims.user))
-      log(log_level::info, "media: ", hex(req_.sha).substr(0, 16),
+      log(log_level::info, "media: ", to_hex(req_.sha).substr(0, 16),
           " deleted: every recipient downloaded it");
     return next_request(head_->keep_alive());
   }
@@ -721,7 +721,7 @@ void connection::send_chunk() {
     n = ::pread(reader_->fd(), chunk_.data(), want, static_cast<off_t>(send_pos_));
   } while (n < 0 && errno == EINTR);
   if (n <= 0) {
-    log(log_level::error, "media: reading ", hex(req_.sha).substr(0, 16), " failed");
+    log(log_level::error, "media: reading ", to_hex(req_.sha).substr(0, 16), " failed");
     return close();  // the header is out: all we can do is cut the response short
   }
   stream_.expires_after(server_.settings().idle_timeout);
@@ -791,7 +791,7 @@ void connection::store_failed(const store_failure& f) {
     case store_error::incomplete:
       return fail(http::status::bad_request, f.message);
     case store_error::io:
-      log(log_level::error, "media: ", hex(req_.sha).substr(0, 16), ": ", f.message);
+      log(log_level::error, "media: ", to_hex(req_.sha).substr(0, 16), ": ", f.message);
       return fail(http::status::internal_server_error, "storage failed");
   }
 }
@@ -817,7 +817,7 @@ void connection::log_request(int status, uint64_t bytes, const std::string& note
   auto method = req_.method == http::verb::unknown ? std::string("-")
                                                    : std::string(http::to_string(req_.method));
   log(log_level::info, "media: ", method, " ",
-      req_.sha.empty() ? std::string("-") : hex(req_.sha).substr(0, 16), " ",
+      req_.sha.empty() ? std::string("-") : to_hex(req_.sha).substr(0, 16), " ",
       req_.claims.user.empty() ? std::string("-") : req_.claims.user, " ", status, " ",
       bytes, " bytes ", ms, " ms", note.empty() ? "" : " (" + note + ")");
 }

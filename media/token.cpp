@@ -57,30 +57,6 @@ std::string_view to_string(token_error e) noexcept {
   return "bad token";
 }
 
-std::string hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
-  return out;
-}
-
-std::optional<std::string> unhex(std::string_view text) {
-  if (text.size() % 2 != 0)
-    return std::nullopt;
-  for (char c : text)
-    if (!std::isxdigit(static_cast<unsigned char>(c)))
-      return std::nullopt;
-  std::string out(text.size() / 2, '\0');
-  size_t len = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                     text.size(), nullptr, &len, nullptr)
-        != 0
-      || len != out.size())
-    return std::nullopt;
-  return out;
-}
-
 std::optional<token_key> token_key::load(const std::string& path, std::string& error) {
   std::ifstream in(path);
   std::stringstream text;
@@ -125,7 +101,7 @@ std::string token_key::mac_hex(std::string_view signed_part) const {
   crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(signed_part.data()),
                                 signed_part.size());
   crypto_auth_hmacsha256_final(&st, mac);
-  return hex({reinterpret_cast<const char*>(mac), sizeof(mac)});
+  return to_hex({reinterpret_cast<const char*>(mac), sizeof(mac)});
 }
 
 std::string token_key::sign(const token_claims& c) const {
@@ -134,7 +110,7 @@ std::string token_key::sign(const token_claims& c) const {
   text += ':';
   text += c.user;
   text += ':';
-  text += hex(c.sha256);
+  text += to_hex(c.sha256);
   text += ':';
   text += std::to_string(c.size);
   text += ':';
@@ -175,7 +151,7 @@ std::variant<token_claims, token_error> token_key::verify(std::string_view token
   c.user = std::string(fields[2]);
   if (!valid_user_name(c.user))
     return token_error::malformed;
-  auto sha = unhex(fields[3]);
+  auto sha = from_hex(fields[3]);
   if (!sha || sha->size() != sha256_bytes)
     return token_error::malformed;
   c.sha256 = std::move(*sha);

@@ -22,6 +22,8 @@
 // Checking a token is stateless: the media server keeps no token list.
 #pragma once
 
+#include "schema/hex.hpp"  // to_hex, from_hex: blob ids in URLs, paths and tokens
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -88,9 +90,5 @@ private:
 
   std::string secret_;
 };
-
-/// Lower-case hex of bytes, and back (nothing if not hex of even length).
-std::string hex(std::string_view bytes);
-std::optional<std::string> unhex(std::string_view text);
 
 } // namespace parley::media

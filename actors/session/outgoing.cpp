@@ -1,6 +1,6 @@
 #include "actors/session/outgoing.hpp"
 
-#include "actors/hex.hpp"
+#include "schema/hex.hpp"
 
 #include "schema/bytes.hpp"
 #include "schema/frame.hpp"
@@ -64,7 +64,7 @@ void registered(buffer& out, std::string_view user) {
 }
 
 void inbox_entry(buffer& out, const inbox_item& item) {
-  auto group = hex_decode(item.group).value_or(std::string());
+  auto group = from_hex(item.group).value_or(std::string());
   write_frame(out, [&](wire::ServerFrame::Builder f) {
     if (item.what() == item_kind::message) {
       auto d = f.initDeliver();
@@ -163,7 +163,7 @@ void media_token(buffer& out, wire::MediaAction action, std::string_view sha256,
 }
 
 void group(buffer& out, const group_state& g) {
-  auto raw = hex_decode(g.group).value_or(std::string());
+  auto raw = from_hex(g.group).value_or(std::string());
   write_frame(out, [&](wire::ServerFrame::Builder f) {
     auto x = f.initGroup();
     x.setGroup(as_data(raw));

@@ -4,7 +4,7 @@
 #include "actors/call/call_messages.hpp"
 #include "actors/clock.hpp"
 #include "actors/group/group_messages.hpp"
-#include "actors/hex.hpp"
+#include "schema/hex.hpp"
 #include "actors/log.hpp"
 #include "actors/metrics.hpp"
 #include "actors/messages.hpp"
@@ -298,29 +298,11 @@ private:
   void handle(send_request& r) {
     if (!require_login())
       return;
-    // A client keeps at most maxPendingSends unanswered (Welcome says how many).
-    // Refusing is the backpressure: CAF 0.17 loses a read resumed in the same
-    // loop iteration it was halted in, so halting the socket could stall it.
-    if (unanswered_.size() >= settings_->max_pending_sends)
-      return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
-    if (!within_rate(r.payload.size(), r.id))
+    auto admitted = admit_send(r.id, r.payload.size(), r.to);
+    if (!admitted)
       return;
-    auto home = home_of(r.to, r.id);
-    if (!home)
-      return;
-    // Order across nodes: CAF may lose what was sent over a link that broke,
-    // but never a message in the middle of one link's stream. So a send goes
-    // out only if every unanswered send to that node used the same link;
-    // otherwise the client retries it once the old ones are answered.
-    auto member = routes_->home_name(r.to);
-    auto& flight = sends_in_flight_[member];
-    if (flight.count > 0 && flight.generation != home->generation)
-      return error(wire::ErrorCode::UNAVAILABLE,
-                   "the link to the recipient's home node changed; retry", r.id);
-    flight.generation = home->generation;
-    ++flight.count;
-    auto ticket = next_ticket_++;
-    unanswered_.emplace(ticket, unanswered_send{r.id, member, steady::now()});
+    auto ticket = admitted->first;
+    auto home = admitted->second;
     outgoing_message msg{user_, r.to, r.id, std::move(r.payload)};
     // No request timeout: CAF 0.17 sets each one from this (the I/O) thread on
     // its clock, which deadlocks against the I/O thread under load. The
@@ -339,6 +321,41 @@ private:
           if (auto send = answered(ticket))
             request_failed(err, send->id);
         });
+  }
+
+  /// Checks a send of `bytes` (id `id`, to the home of `routed_by`: a user or a
+  /// group) against the pending limit, the rate and the link rule below, and
+  /// counts it as unanswered: its ticket and the home's link, or nothing after
+  /// an error to the client.
+  std::optional<std::pair<uint64_t, const member_link*>>
+  admit_send(const std::string& id, size_t bytes, const std::string& routed_by) {
+    // A client keeps at most maxPendingSends unanswered (Welcome says how many).
+    // Refusing is the backpressure: CAF 0.17 loses a read resumed in the same
+    // loop iteration it was halted in, so halting the socket could stall it.
+    if (unanswered_.size() >= settings_->max_pending_sends) {
+      error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", id);
+      return std::nullopt;
+    }
+    if (!within_rate(bytes, id))
+      return std::nullopt;
+    auto home = home_of(routed_by, id);
+    if (!home)
+      return std::nullopt;
+    // Order across nodes: CAF may lose what was sent over a link that broke,
+    // but never a message in the middle of one link's stream. So a send goes
+    // out only if every unanswered send to that node used the same link;
+    // otherwise the client retries it once the old ones are answered.
+    auto member = routes_->home_name(routed_by);
+    auto& flight = sends_in_flight_[member];
+    if (flight.count > 0 && flight.generation != home->generation) {
+      error(wire::ErrorCode::UNAVAILABLE, "the link to the home node changed; retry", id);
+      return std::nullopt;
+    }
+    flight.generation = home->generation;
+    ++flight.count;
+    auto ticket = next_ticket_++;
+    unanswered_.emplace(ticket, unanswered_send{id, member, steady::now()});
+    return std::make_pair(ticket, home);
   }
 
   /// Takes a send off the unanswered list; nothing if it was given up on.
@@ -497,7 +514,7 @@ private:
       return;
     if (!within_rate(0, r.group))
       return;
-    auto group = hex_encode(r.group);
+    auto group = to_hex(r.group);
     auto home = home_of(group, r.group);
     if (!home)
       return;
@@ -515,27 +532,14 @@ private:
   void handle(group_send_request& r) {
     if (!require_login())
       return;
-    if (unanswered_.size() >= settings_->max_pending_sends)
-      return error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", r.id);
-    if (!within_rate(r.payload.size(), r.id))
-      return;
-    auto group = hex_encode(r.group);
-    auto home = home_of(group, r.id);
-    if (!home)
-      return;
-    // The same rule as for sends (handle(send_request)): never two links to
-    // one node with sends in flight.
-    auto member = routes_->home_name(group);
-    auto& flight = sends_in_flight_[member];
-    if (flight.count > 0 && flight.generation != home->generation)
-      return error(wire::ErrorCode::UNAVAILABLE,
-                   "the link to the group's home node changed; retry", r.id);
-    flight.generation = home->generation;
-    ++flight.count;
+    auto group = to_hex(r.group);
     // Counted with the sends, and given up on like them (no request timeout
     // from this thread: see handle(send_request)).
-    auto ticket = next_ticket_++;
-    unanswered_.emplace(ticket, unanswered_send{r.id, member, steady::now()});
+    auto admitted = admit_send(r.id, r.payload.size(), group);
+    if (!admitted)
+      return;
+    auto ticket = admitted->first;
+    auto home = admitted->second;
     group_send msg{group, user_, r.id, r.epoch, std::move(r.payload)};
     self_->request(home->actors.groups, caf::infinite, group_send_atom::value,
                    std::move(msg))
@@ -556,7 +560,7 @@ private:
   void handle(message_info_request& r) {
     if (!require_login())
       return;
-    auto group = hex_encode(r.group);
+    auto group = to_hex(r.group);
     auto home = home_of(group, r.id);
     if (!home)
       return;
@@ -579,7 +583,7 @@ private:
       return error(wire::ErrorCode::CALL_INVALID, "a call needs another party", r.call);
     if (!within_rate(r.payload.size(), r.call))
       return;
-    auto home = home_of(hex_encode(r.call), r.call);
+    auto home = home_of(to_hex(r.call), r.call);
     if (!home)
       return;
     call_signal signal{r.call, user_, std::move(r.peer), r.kind, std::move(r.payload)};

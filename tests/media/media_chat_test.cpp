@@ -21,7 +21,6 @@
 using namespace parley;
 using namespace parley::test;
 using namespace std::chrono_literals;
-using media::hex;
 
 namespace {
 
@@ -182,7 +181,7 @@ TEST_CASE("fetch resumes an interrupted download with Range") {
   REQUIRE(got.exit_code == 0);
   CHECK(got.out.find("\"mime\":\"image/jpeg\"") != std::string::npos);
   auto id = media_id_in(got.out);
-  auto sha = *media::unhex(id);
+  auto sha = *from_hex(id);
 
   // An earlier fetch got the first half of the blob before its link broke.
   auto size = client::encrypted_size(3 * 1024 * 1024 + 333);

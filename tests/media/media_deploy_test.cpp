@@ -17,7 +17,6 @@
 
 using namespace parley;
 using namespace parley::test;
-using media::hex;
 
 namespace {
 
@@ -73,7 +72,7 @@ TEST_CASE("local-cluster.sh --media: HAProxy sends a blob's upload and downloads
     auto path = dir / ("blob" + std::to_string(i));
     auto bytes = write_random_file(path, 10000 + i);
     auto sha = sha256_raw(bytes);
-    auto url = media_url + "/media/" + hex(sha);
+    auto url = media_url + "/media/" + to_hex(sha);
     auto put = run_command("curl -sS -o /dev/null -D - -H 'Authorization: Bearer "
                            + token(media::action::upload, sha, bytes.size()) + "' -T " + path
                            + " " + url);
@@ -83,7 +82,7 @@ TEST_CASE("local-cluster.sh --media: HAProxy sends a blob's upload and downloads
     REQUIRE(!server.empty());
     ++per_server[server];
     // The blob is on that server's disk, and only there.
-    auto file = "/blobs/" + hex(sha).substr(0, 2) + "/" + hex(sha);
+    auto file = "/blobs/" + to_hex(sha).substr(0, 2) + "/" + to_hex(sha);
     CHECK(exists(dir / ("c/" + server) + file));
     CHECK(exists(dir / "c/m1" + file) != exists(dir / "c/m2" + file));
     // Downloads of it, resumed ones too, go there as well (the query is not hashed).

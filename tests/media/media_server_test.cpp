@@ -22,7 +22,6 @@ using namespace parley;
 using namespace parley::test;
 using namespace std::chrono_literals;
 using media::action;
-using media::hex;
 
 namespace {
 
@@ -107,7 +106,7 @@ std::string raw_exchange(uint16_t port, const std::string& request, bool close_a
 }
 
 std::string media_url(const media_process& m, const std::string& sha) {
-  return m.url() + "/media/" + hex(sha);
+  return m.url() + "/media/" + to_hex(sha);
 }
 
 /// Files in a folder (recursively), for "nothing was kept".
@@ -253,13 +252,13 @@ TEST_CASE("an upload over the size limit gets 413 before its body is read") {
 
   // Without asking first: only the header is sent, and the answer comes anyway.
   auto answer = raw_exchange(
-    media.port(), "PUT /media/" + hex(sha) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+    media.port(), "PUT /media/" + to_hex(sha) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
                     + media.token(action::upload, "alice", sha, 5ull << 30)
                     + "\r\nContent-Length: " + std::to_string(5ull << 30) + "\r\n\r\n");
   CHECK(answer.rfind("HTTP/1.1 413", 0) == 0);
   // A token for a blob over the limit, uploaded in pieces: 413 too.
   auto piece = raw_exchange(
-    media.port(), "PUT /media/" + hex(sha) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+    media.port(), "PUT /media/" + to_hex(sha) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
                     + media.token(action::upload, "alice", sha, 3 << 20)
                     + "\r\nContent-Range: bytes 0-9/" + std::to_string(3 << 20)
                     + "\r\nContent-Length: 10\r\n\r\n");
@@ -288,7 +287,7 @@ TEST_CASE("a hash mismatch keeps nothing, and a cut-off upload shows nothing and
   // Half the body, then the connection ends.
   size_t half = bytes.size() / 2;
   raw_exchange(media.port(),
-               "PUT /media/" + hex(sha) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + up
+               "PUT /media/" + to_hex(sha) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + up
                  + "\r\nContent-Length: " + std::to_string(bytes.size()) + "\r\n\r\n"
                  + bytes.substr(0, half),
                true);

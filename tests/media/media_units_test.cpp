@@ -73,7 +73,7 @@ TEST_CASE("media tokens: what is signed verifies, with every claim intact") {
   token_key key{"a-shared-key-of-some-length"};
   auto sha = digest_of("blob");
   auto text = key.sign(upload_claims(sha));
-  CHECK(text.rfind("v1:up:alice:" + hex(sha) + ":12345:bob,carol.x:2000000000:", 0) == 0);
+  CHECK(text.rfind("v1:up:alice:" + to_hex(sha) + ":12345:bob,carol.x:2000000000:", 0) == 0);
   auto checked = key.verify(text, 1999999999);
   REQUIRE(std::holds_alternative<token_claims>(checked));
   auto& c = std::get<token_claims>(checked);

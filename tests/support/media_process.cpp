@@ -21,7 +21,7 @@ media_process::media_process(std::string dir, std::vector<std::string> extra_arg
   unsigned char random[16];
   randombytes_buf(random, sizeof(random));
   std::ofstream key(key_file());
-  key << "test-media-key-" << media::hex({reinterpret_cast<char*>(random), sizeof(random)})
+  key << "test-media-key-" << to_hex({reinterpret_cast<char*>(random), sizeof(random)})
       << "\n";
 }
 

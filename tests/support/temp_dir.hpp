@@ -1,4 +1,5 @@
-// A fresh folder under $TMPDIR (or /tmp), removed with everything in it.
+// A fresh folder under $TMPDIR (or /tmp), removed with everything in it; and a
+// search through such folders (for what must never be written in the clear).
 #pragma once
 
 #include <string>
@@ -25,5 +26,8 @@ public:
 private:
   std::string path_;
 };
+
+/// Whether any file under `dir` contains the bytes `needle`.
+bool any_file_contains(const std::string& dir, const std::string& needle);
 
 } // namespace parley::test

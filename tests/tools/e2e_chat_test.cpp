@@ -34,19 +34,6 @@ command_result chat(uint16_t port, const std::string& home, const std::string& a
   return run_command(cmd);
 }
 
-/// Whether any file under `dir` contains `needle`.
-bool any_file_contains(const std::string& dir, const std::string& needle) {
-  for (auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file())
-      continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    if (bytes.find(needle) != std::string::npos)
-      return true;
-  }
-  return false;
-}
-
 } // namespace
 
 TEST_CASE("e2e: the node and the wire carry only ciphertext") {

@@ -21,19 +21,6 @@ using namespace parley::test;
 
 namespace {
 
-/// Whether any file under `dir` contains `needle`.
-bool any_file_contains(const std::string& dir, const std::string& needle) {
-  for (auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file())
-      continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    if (bytes.find(needle) != std::string::npos)
-      return true;
-  }
-  return false;
-}
-
 /// The payload our group message `seq` went out as (what the node fanned out).
 std::string sealed_payload(e2e_device& d, int64_t seq) {
   auto wire = d.store().wire_of(seq);

@@ -121,7 +121,7 @@ int run_fetch(context& ctx, const std::string& wanted, const std::string& out) {
   std::set<std::string> matches;
   for (auto& m : *messages) {
     auto ref = client::decode_media_payload(m.body);
-    if (!ref || media::hex(ref->id).compare(0, prefix.size(), prefix) != 0)
+    if (!ref || to_hex(ref->id).compare(0, prefix.size(), prefix) != 0)
       continue;
     matches.insert(ref->id);
     found = std::move(ref);

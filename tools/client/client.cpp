@@ -511,6 +511,27 @@ outcome<std::optional<event>> connection::next_event(std::chrono::milliseconds w
 
 // -- requests with answers --------------------------------------------------------
 
+template <class T, class Mine>
+outcome<T> connection::answer(const std::string& refers_to, Mine mine) {
+  auto found = wait_for([&](const incoming& x) {
+    if (auto a = std::get_if<T>(&x))
+      return mine(*a);
+    if (auto e = std::get_if<server_error>(&x))
+      return e->refers_to.empty() || e->refers_to == refers_to;
+    return false;
+  });
+  if (!found)
+    return found.error();
+  if (auto err = std::get_if<server_error>(&*found))
+    return from_server(*err);
+  return std::get<T>(std::move(*found));
+}
+
+outcome<receipt> connection::sent_tick(const std::string& id) {
+  return answer<receipt>(
+    id, [&](const receipt& r) { return r.id == id && r.state == wire::ReceiptState::SENT; });
+}
+
 outcome<done> connection::register_user(const std::string& user, const identity& id) {
   auto sent = write_frame([&](wire::ClientFrame::Builder f) {
     auto r = f.initRegister();
@@ -519,47 +540,29 @@ outcome<done> connection::register_user(const std::string& user, const identity&
   });
   if (!sent)
     return sent;
-  auto answer = wait_for([&](const incoming& x) {
-    return std::holds_alternative<registered>(x)
-           || (std::holds_alternative<server_error>(x)
-               && std::get<server_error>(x).refers_to.empty());
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
+  auto got = answer<registered>({}, any_answer);
+  if (!got)
+    return got.error();
   return done{};
 }
 
 outcome<welcome_info> connection::login(const std::string& user, const identity& id) {
-  auto is_answer = [](auto kind) {
-    return [](const incoming& x) {
-      return std::holds_alternative<decltype(kind)>(x)
-             || (std::holds_alternative<server_error>(x)
-                 && std::get<server_error>(x).refers_to.empty());
-    };
-  };
   auto sent = write_frame(
     [&](wire::ClientFrame::Builder f) { f.initLogin().setUser(user); });
   if (!sent)
     return sent.error();
-  auto answer = wait_for(is_answer(challenge{}));
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  auto proof = id.sign(login_proof_message(std::get<challenge>(*answer).nonce));
+  auto nonce = answer<challenge>({}, any_answer);
+  if (!nonce)
+    return nonce.error();
+  auto proof = id.sign(login_proof_message(nonce->nonce));
   sent = write_frame(
     [&](wire::ClientFrame::Builder f) { f.initProve().setSignature(as_data(proof)); });
   if (!sent)
     return sent.error();
-  answer = wait_for(is_answer(welcome_info{}));
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  auto info = std::get<welcome_info>(*answer);
-  heartbeat_every_ = std::chrono::seconds(std::max<uint32_t>(1, info.heartbeat_seconds));
+  auto info = answer<welcome_info>({}, any_answer);
+  if (!info)
+    return info.error();
+  heartbeat_every_ = std::chrono::seconds(std::max<uint32_t>(1, info->heartbeat_seconds));
   return info;
 }
 
@@ -568,18 +571,7 @@ outcome<receipt> connection::send(const std::string& to, const std::string& id,
   auto sent = post(to, id, payload);
   if (!sent)
     return sent.error();
-  auto answer = wait_for([&](const incoming& x) {
-    if (auto r = std::get_if<receipt>(&x))
-      return r->id == id && r->state == wire::ReceiptState::SENT;
-    if (auto e = std::get_if<server_error>(&x))
-      return e->refers_to == id || e->refers_to.empty();
-    return false;
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<receipt>(*answer);
+  return sent_tick(id);
 }
 
 outcome<presence> connection::last_seen(const std::string& user) {
@@ -587,18 +579,7 @@ outcome<presence> connection::last_seen(const std::string& user) {
     [&](wire::ClientFrame::Builder f) { f.initLastSeen().setUser(user); });
   if (!sent)
     return sent.error();
-  auto answer = wait_for([&](const incoming& x) {
-    if (auto p = std::get_if<presence>(&x))
-      return p->user == user;
-    if (auto e = std::get_if<server_error>(&x))
-      return e->refers_to.empty();
-    return false;
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<presence>(*answer);
+  return answer<presence>({}, [&](const presence& a) { return a.user == user; });
 }
 
 outcome<media_grant> connection::media_token(wire::MediaAction action,
@@ -615,18 +596,9 @@ outcome<media_grant> connection::media_token(wire::MediaAction action,
   });
   if (!sent)
     return sent.error();
-  auto answer = wait_for([&](const incoming& x) {
-    if (auto g = std::get_if<media_grant>(&x))
-      return g->sha256 == sha256 && g->action == action;
-    if (auto e = std::get_if<server_error>(&x))
-      return e->refers_to == sha256 || e->refers_to.empty();
-    return false;
+  return answer<media_grant>(sha256, [&](const media_grant& a) {
+    return a.sha256 == sha256 && a.action == action;
   });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<media_grant>(*answer);
 }
 
 } // namespace parley::client
@@ -644,16 +616,10 @@ outcome<keys_published> connection::publish_keys(const std::string& signed_preke
   });
   if (!sent)
     return sent.error();
-  auto answer = wait_for([](const incoming& x) {
-    return std::holds_alternative<keys_published_frame>(x)
-           || (std::holds_alternative<server_error>(x)
-               && std::get<server_error>(x).refers_to.empty());
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<keys_published_frame>(*answer).info;
+  auto got = answer<keys_published_frame>({}, any_answer);
+  if (!got)
+    return got.error();
+  return std::move(*got).info;
 }
 
 outcome<bundle_info> connection::fetch_bundle(const std::string& user) {
@@ -661,17 +627,7 @@ outcome<bundle_info> connection::fetch_bundle(const std::string& user) {
     [&](wire::ClientFrame::Builder f) { f.initFetchBundle().setUser(user); });
   if (!sent)
     return sent.error();
-  auto answer = wait_for([&](const incoming& x) {
-    if (auto b = std::get_if<bundle_info>(&x))
-      return b->user == user;
-    return std::holds_alternative<server_error>(x)
-           && std::get<server_error>(x).refers_to.empty();
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<bundle_info>(std::move(*answer));
+  return answer<bundle_info>({}, [&](const bundle_info& a) { return a.user == user; });
 }
 
 } // namespace parley::client
@@ -692,18 +648,7 @@ outcome<group_info> connection::group_request(const std::string& group, F fill) 
   });
   if (!sent)
     return sent.error();
-  auto answer = wait_for([&](const incoming& x) {
-    if (auto g = std::get_if<group_info>(&x))
-      return g->group == group;
-    if (auto e = std::get_if<server_error>(&x))
-      return e->refers_to == group || e->refers_to.empty();
-    return false;
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<group_info>(std::move(*answer));
+  return answer<group_info>(group, [&](const group_info& a) { return a.group == group; });
 }
 
 namespace {
@@ -760,18 +705,7 @@ outcome<receipt> connection::send_group(const std::string& group, const std::str
   auto sent = post_group(group, id, epoch, payload);
   if (!sent)
     return sent.error();
-  auto answer = wait_for([&](const incoming& x) {
-    if (auto r = std::get_if<receipt>(&x))
-      return r->id == id && r->state == wire::ReceiptState::SENT;
-    if (auto e = std::get_if<server_error>(&x))
-      return e->refers_to == id || e->refers_to.empty();
-    return false;
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<receipt>(*answer);
+  return sent_tick(id);
 }
 
 outcome<message_info> connection::message_info_of(const std::string& group,
@@ -783,34 +717,14 @@ outcome<message_info> connection::message_info_of(const std::string& group,
   });
   if (!sent)
     return sent.error();
-  auto answer = wait_for([&](const incoming& x) {
-    if (auto m = std::get_if<message_info>(&x))
-      return m->id == id;
-    if (auto e = std::get_if<server_error>(&x))
-      return e->refers_to == id || e->refers_to.empty();
-    return false;
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<message_info>(std::move(*answer));
+  return answer<message_info>(id, [&](const message_info& a) { return a.id == id; });
 }
 
 outcome<turn_info> connection::turn_credentials() {
   auto sent = write_frame([](wire::ClientFrame::Builder f) { f.setTurnCredentials(); });
   if (!sent)
     return sent.error();
-  auto answer = wait_for([](const incoming& x) {
-    return std::holds_alternative<turn_info>(x)
-           || (std::holds_alternative<server_error>(x)
-               && std::get<server_error>(x).refers_to.empty());
-  });
-  if (!answer)
-    return answer.error();
-  if (auto err = std::get_if<server_error>(&*answer))
-    return from_server(*err);
-  return std::get<turn_info>(std::move(*answer));
+  return answer<turn_info>({}, any_answer);
 }
 
 outcome<done> connection::send_many(const std::vector<outgoing>& messages, size_t window) {

@@ -379,6 +379,18 @@ private:
   template <class Match>
   outcome<incoming> wait_for(Match match);
 
+  /// Waits for the answer of type T for which `mine` holds, or for an error
+  /// about `refers_to` or about nothing in particular: the answer, or the
+  /// failure (a server error among them).
+  template <class T, class Mine>
+  outcome<T> answer(const std::string& refers_to, Mine mine);
+
+  /// For answer(): the first answer of its type.
+  static constexpr auto any_answer = [](const auto&) { return true; };
+
+  /// The sent tick of message `id`, or the error about it.
+  outcome<receipt> sent_tick(const std::string& id);
+
   /// Sends a heartbeat if the node would otherwise hear nothing for too long.
   outcome<done> keep_alive();
 

@@ -112,7 +112,7 @@ std::string guess_mime_type(const std::string& path) {
 }
 
 std::string partial_path(const std::string& out_path, const media_ref& ref) {
-  return out_path + "." + media::hex(ref.id).substr(0, 16) + ".part";
+  return out_path + "." + to_hex(ref.id).substr(0, 16) + ".part";
 }
 
 // -- upload ------------------------------------------------------------------------
@@ -129,7 +129,7 @@ outcome<upload_report> send_media(const std::string& path, const std::string& mi
   report.ref.file_name = file_name_of(path);
   auto& ref = report.ref;
   auto total = ref.encrypted_size;
-  auto target = "/media/" + media::hex(ref.id);
+  auto target = "/media/" + to_hex(ref.id);
   auto use = get_grant(tokens, wire::MediaAction::UPLOAD, ref.id, total, recipients, opts);
   if (!use)
     return use.error();
@@ -258,7 +258,7 @@ outcome<download_report> fetch_media(const media_ref& ref, const std::string& ou
   }
   download_report report;
   report.resumed_at = offset;
-  auto target = "/media/" + media::hex(ref.id);
+  auto target = "/media/" + to_hex(ref.id);
   auto use = get_grant(tokens, wire::MediaAction::DOWNLOAD, ref.id, 0, {}, opts);
   if (!use)
     return use.error();

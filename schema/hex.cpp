@@ -1,8 +1,8 @@
-#include "actors/hex.hpp"
+#include "schema/hex.hpp"
 
 namespace parley {
 
-std::string hex_encode(std::string_view bytes) {
+std::string to_hex(std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
@@ -13,7 +13,7 @@ std::string hex_encode(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> hex_decode(std::string_view hex) {
+std::optional<std::string> from_hex(std::string_view hex) {
   if (hex.size() % 2 != 0)
     return std::nullopt;
   auto nibble = [](char c) -> int {
