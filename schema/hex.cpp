@@ -13,23 +13,24 @@ std::string to_hex(std::string_view bytes) {
   return out;
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 std::optional<std::string> from_hex(std::string_view hex) {
   if (hex.size() % 2 != 0)
     return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return -1;
-  };
   std::string out;
   out.reserve(hex.size() / 2);
   for (size_t i = 0; i < hex.size(); i += 2) {
-    auto hi = nibble(hex[i]);
-    auto lo = nibble(hex[i + 1]);
+    auto hi = hex_value(hex[i]);
+    auto lo = hex_value(hex[i + 1]);
     if (hi < 0 || lo < 0)
       return std::nullopt;
     out += static_cast<char>(hi << 4 | lo);

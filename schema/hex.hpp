@@ -11,6 +11,9 @@ namespace parley {
 /// Lower-case hex of `bytes`.
 std::string to_hex(std::string_view bytes);
 
+/// The value of one hex digit (either case), or -1.
+int hex_value(char c);
+
 /// The bytes of lower-case or upper-case hex; nothing if it is not hex.
 std::optional<std::string> from_hex(std::string_view hex);
 
