@@ -15,7 +15,8 @@
 # Media server j (1..M) listens on P+400+j with its blobs and log in D/m<j>;
 # HAProxy hashes media URIs over them on 127.0.0.1:P+400, which the nodes
 # name to clients; nodes and media servers share the key D/media.key.
-# The binaries come from $PARLEY_NODE and $PARLEY_MEDIA, else build/.
+# The binaries come from $PARLEY_NODE and $PARLEY_MEDIA, else build/; every node
+# also gets the options in $PARLEY_NODE_ARGS (e.g. --parley.login-rate=100000).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cmd="${1:-}"; shift || true
@@ -75,7 +76,8 @@ start() {
     "$node_bin" --host=127.0.0.1 --port=$((base + i)) --data-dir="$dir/n$i/data" \
       --metrics-port=$((base + 200 + i)) --admin-port=$((base + 300 + i)) \
       --cluster.name="n$i" --cluster.members="[$members]" \
-      --cluster.secret-file="$dir/cookie" "${media_args[@]}" >> "$dir/n$i/node.log" 2>&1 &
+      --cluster.secret-file="$dir/cookie" "${media_args[@]}" ${PARLEY_NODE_ARGS:-} \
+      >> "$dir/n$i/node.log" 2>&1 &
     echo $! > "$dir/n$i/pid"
   done
   local tls_frontend=""
