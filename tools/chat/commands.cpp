@@ -2,6 +2,7 @@
 
 #include "schema/rules.hpp"
 #include "tools/chat/call_commands.hpp"
+#include "tools/chat/device.hpp"
 #include "tools/client/device_store.hpp"
 #include "tools/client/message_id.hpp"
 #include "tools/client/reconnecting_client.hpp"
@@ -19,11 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
-client::failure local_failure(std::string message) {
-  return client::failure{client::failure::kind::local, wire::ErrorCode::INTERNAL,
-                         std::move(message)};
-}
-
 std::chrono::milliseconds until(clock::time_point deadline) {
   auto now = clock::now();
   if (now >= deadline)
@@ -32,6 +28,11 @@ std::chrono::milliseconds until(clock::time_point deadline) {
 }
 
 } // namespace
+
+client::failure local_failure(std::string message) {
+  return client::failure{client::failure::kind::local, wire::ErrorCode::INTERNAL,
+                         std::move(message)};
+}
 
 /// The user's identity on this device; prints why not.
 std::optional<identity> load_identity(context& ctx) {
@@ -141,12 +142,11 @@ int run_register(context& ctx) {
 
 int run_send(context& ctx, const std::string& to,
              const std::optional<std::string>& text) {
-  auto id = load_identity(ctx);
-  if (!id)
+  // Incoming messages and receipts stay on the node for 'listen'.
+  auto d = device::open(ctx, false);
+  if (!d)
     return exit_failed;
-  auto store = open_store(ctx);
-  if (!store)
-    return exit_failed;
+  auto& store = d->store();
   std::vector<std::string> texts;
   if (text) {
     texts.push_back(*text);
@@ -155,9 +155,9 @@ int run_send(context& ctx, const std::string& to,
       texts.push_back(line);
   }
   // Into the outbox first, all or none: from here on nothing is lost.
-  auto queued = store->transaction([&]() -> client::outcome<client::done> {
+  auto queued = store.transaction([&]() -> client::outcome<client::done> {
     for (auto& t : texts)
-      if (auto m = store->enqueue(to, t); !m)
+      if (auto m = store.enqueue(to, t); !m)
         return m.error();
     return client::done{};
   });
@@ -165,18 +165,12 @@ int run_send(context& ctx, const std::string& to,
     ctx.out.print(queued.error());
     return exit_failed;
   }
-  return send_outbox(ctx, *store, *id);
+  return send_outbox(ctx, *d);
 }
 
-int send_outbox(context& ctx, client::device_store& store, const identity& id) {
-  // Incoming messages and receipts stay on the node for 'listen'.
-  auto codec = open_codec(ctx, store, id);
-  if (!codec)
-    return exit_failed;
-  client::reconnect_options opts;
-  opts.receive = false;
-  opts.codec = codec.get();
-  client::reconnecting_client conn(store, ctx.server, ctx.user, id, opts);
+int send_outbox(context& ctx, device& d) {
+  auto& store = d.store();
+  auto& conn = d.client();
   auto deadline = clock::now() + ctx.server.timeout;
   bool ever_up = false;
   bool refused = false;
@@ -189,12 +183,9 @@ int send_outbox(context& ctx, client::device_store& store, const identity& id) {
     }
     if (*waiting == 0 || clock::now() >= deadline)
       break;
-    auto updates = conn.step(std::min<std::chrono::milliseconds>(until(deadline), 1s));
-    if (!updates) {
-      ctx.out.print(updates.error());
+    auto updates = d.step(std::min<std::chrono::milliseconds>(until(deadline), 1s));
+    if (!updates)
       return exit_failed;
-    }
-    warn_key_changes(ctx, *codec);
     bool give_up = false;
     for (auto& u : *updates) {
       if (std::holds_alternative<client::link_up>(u)) {
@@ -232,18 +223,10 @@ int send_outbox(context& ctx, client::device_store& store, const identity& id) {
 
 int run_listen(context& ctx, std::optional<size_t> count,
                std::optional<double> timeout_seconds, bool read, call_policy calls) {
-  auto id = load_identity(ctx);
-  if (!id)
+  auto d = device::open(ctx, true);
+  if (!d)
     return exit_failed;
-  auto store = open_store(ctx);
-  if (!store)
-    return exit_failed;
-  auto codec = open_codec(ctx, *store, *id);
-  if (!codec)
-    return exit_failed;
-  client::reconnect_options opts;
-  opts.codec = codec.get();
-  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id, opts);
+  auto& conn = d->client();
   auto deadline = clock::time_point::max();
   if (timeout_seconds)
     deadline = clock::now()
@@ -252,12 +235,9 @@ int run_listen(context& ctx, std::optional<size_t> count,
   size_t messages = 0;
   call_desk desk(ctx, calls);
   while ((!count || messages < *count) && clock::now() < deadline) {
-    auto updates = conn.step(std::min<std::chrono::milliseconds>(until(deadline), 1s));
-    if (!updates) {
-      ctx.out.print(updates.error());
+    auto updates = d->step(std::min<std::chrono::milliseconds>(until(deadline), 1s));
+    if (!updates)
       return exit_failed;
-    }
-    warn_key_changes(ctx, *codec);
     std::vector<std::pair<std::string, std::vector<std::string>>> seen;
     for (auto& u : *updates) {
       if (auto e = std::get_if<client::call_event>(&u))
@@ -349,18 +329,11 @@ int run_history(context& ctx, const std::string& peer, std::optional<size_t> lim
 }
 
 int run_interactive(context& ctx) {
-  auto id = load_identity(ctx);
-  if (!id)
+  auto d = device::open(ctx, true);
+  if (!d)
     return exit_failed;
-  auto store = open_store(ctx);
-  if (!store)
-    return exit_failed;
-  auto codec = open_codec(ctx, *store, *id);
-  if (!codec)
-    return exit_failed;
-  client::reconnect_options opts;
-  opts.codec = codec.get();
-  client::reconnecting_client conn(*store, ctx.server, ctx.user, *id, opts);
+  auto& conn = d->client();
+  auto& store = d->store();
   ctx.out.info(ctx.user + " here; /help lists the commands");
   std::string peer;  // where plain lines go
   std::map<std::string, std::vector<std::string>> unread;  // peer -> message ids
@@ -384,12 +357,9 @@ int run_interactive(context& ctx) {
       ctx.out.info("not connected: queued for " + to);
   };
   for (;;) {
-    auto updates = conn.step(0ms);
-    if (!updates) {
-      ctx.out.print(updates.error());
+    auto updates = d->step(0ms);
+    if (!updates)
       return exit_failed;
-    }
-    warn_key_changes(ctx, *codec);
     for (auto& u : *updates) {
       if (auto e = std::get_if<client::call_event>(&u))
         desk.on(conn, *e);
@@ -453,13 +423,13 @@ int run_interactive(context& ctx) {
       }
     } else if (cmd == "/history") {
       auto who = arg.empty() ? peer : arg;
-      if (auto h = store->history(who, 50); h)
+      if (auto h = store.history(who, 50); h)
         for (auto& m : *h)
           ctx.out.history(m, ctx.user);
       else
         ctx.out.print(h.error());
     } else if (cmd == "/outbox") {
-      if (auto o = store->outbox(); o)
+      if (auto o = store.outbox(); o)
         for (auto& m : *o)
           ctx.out.queued(m);
       else
@@ -481,14 +451,14 @@ int run_interactive(context& ctx) {
   // whatever does not stays in the outbox for next time.
   auto deadline = clock::now() + ctx.server.timeout;
   for (;;) {
-    auto waiting = store->outbox_size();
+    auto waiting = store.outbox_size();
     if (!waiting || *waiting == 0 || !conn.connected() || clock::now() >= deadline) {
       if (waiting && *waiting > 0)
         ctx.out.info(std::to_string(*waiting)
                      + " message(s) stay queued; the next session sends them");
       break;
     }
-    auto updates = conn.step(std::min<std::chrono::milliseconds>(until(deadline), 200ms));
+    auto updates = d->step(std::min<std::chrono::milliseconds>(until(deadline), 200ms));
     if (!updates)
       break;
     for (auto& u : *updates)

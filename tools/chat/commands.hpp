@@ -9,6 +9,7 @@
 #include "tools/chat/printer.hpp"
 #include "tools/client/client.hpp"
 #include "tools/client/device_store.hpp"
+#include "tools/client/e2e_codec.hpp"
 #include "tools/client/keystore.hpp"
 
 #include <memory>
@@ -16,6 +17,8 @@
 #include <string>
 
 namespace parley::chat {
+
+class device;  // device.hpp
 
 /// parley-chat's exit codes.
 enum exit_code : int {
@@ -37,11 +40,21 @@ struct context {
 
 // -- shared by the commands (each prints why it failed) ----------------------------
 
+/// A failure on this device rather than the node's answer (this prints nothing).
+client::failure local_failure(std::string message);
+
 /// The user's identity on this device.
 std::optional<identity> load_identity(context& ctx);
 
 /// The user's device store.
 std::unique_ptr<client::device_store> open_store(context& ctx);
+
+/// The device's end-to-end layer.
+std::unique_ptr<client::e2e_codec> open_codec(context& ctx, client::device_store& store,
+                                              const identity& id);
+
+/// Says so when a contact's identity key changed (compare safety numbers).
+void warn_key_changes(context& ctx, client::e2e_codec& codec);
 
 /// Connects and logs in as ctx.user; false on failure.
 bool open_session(context& ctx, client::connection& conn);
@@ -56,7 +69,8 @@ int run_send(context& ctx, const std::string& to, const std::optional<std::strin
 
 /// Sends what waits in the outbox and waits for the sent ticks (up to the
 /// request timeout); what gets none stays queued (exit_queued).
-int send_outbox(context& ctx, client::device_store& store, const identity& id);
+/// `d` was opened without receiving (device::open(ctx, false)).
+int send_outbox(context& ctx, device& d);
 
 /// Encrypts and uploads the file at `path` to the media service (resuming
 /// after broken links), then sends `to` a message referring to it.

@@ -4,40 +4,22 @@
 
 namespace parley::chat {
 
-namespace {
-
-client::failure local_failure(std::string message) {
-  return client::failure{client::failure::kind::local, wire::ErrorCode::INTERNAL,
-                         std::move(message)};
-}
-
-} // namespace
-
 std::unique_ptr<device> device::open(context& ctx, bool receive) {
   std::unique_ptr<device> d{new device(ctx)};
-  auto id = ctx.keys.load(ctx.user);
-  if (!id) {
-    ctx.out.print(local_failure("no key for " + ctx.user + " in " + ctx.keys.home()
-                                + "; run 'register' first"));
+  d->id_ = load_identity(ctx);
+  if (!d->id_)
     return nullptr;
-  }
-  auto store = client::device_store::open_for(ctx.keys.home(), ctx.user);
-  if (!store) {
-    ctx.out.print(store.error());
+  d->store_ = open_store(ctx);
+  if (!d->store_)
     return nullptr;
-  }
-  d->store_ = std::move(*store);
-  auto codec = client::e2e_codec::make(*d->store_, *id, ctx.user);
-  if (!codec) {
-    ctx.out.print(codec.error());
+  d->codec_ = open_codec(ctx, *d->store_, *d->id_);
+  if (!d->codec_)
     return nullptr;
-  }
-  d->codec_ = std::move(*codec);
   client::reconnect_options opts;
   opts.receive = receive;
   opts.codec = d->codec_.get();
   d->client_ = std::make_unique<client::reconnecting_client>(*d->store_, ctx.server,
-                                                             ctx.user, *id, opts);
+                                                             ctx.user, *d->id_, opts);
   return d;
 }
 
@@ -77,10 +59,7 @@ std::optional<std::vector<client::update>> device::step(std::chrono::millisecond
     ctx_.out.print(updates.error());
     return std::nullopt;
   }
-  for (auto& peer : codec_->key_changes())
-    ctx_.out.warning("identityChanged", peer,
-                     peer + "'s identity key changed: compare safety numbers "
-                            "(parley-chat safety-number " + peer + ")");
+  warn_key_changes(ctx_, *codec_);
   auto out = std::move(early_);
   early_.clear();
   out.insert(out.end(), std::make_move_iterator(updates->begin()),

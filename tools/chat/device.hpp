@@ -30,6 +30,9 @@ public:
   /// (after printing why) if the client failed for good.
   std::optional<std::vector<client::update>> step(std::chrono::milliseconds wait);
 
+  const identity& id() const {
+    return *id_;
+  }
   client::reconnecting_client& client() {
     return *client_;
   }
@@ -45,6 +48,7 @@ private:
   explicit device(context& ctx) : ctx_(ctx) {}
 
   context& ctx_;
+  std::optional<identity> id_;
   std::unique_ptr<client::device_store> store_;
   std::unique_ptr<client::e2e_codec> codec_;
   std::unique_ptr<client::reconnecting_client> client_;

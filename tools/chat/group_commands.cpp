@@ -7,11 +7,6 @@ namespace parley::chat {
 
 namespace {
 
-client::failure local_failure(std::string message) {
-  return client::failure{client::failure::kind::local, wire::ErrorCode::INTERNAL,
-                         std::move(message)};
-}
-
 /// Runs a group request on a fresh connection, remembers and prints the answer.
 template <class Request>
 int group_request(context& ctx, Request request) {

@@ -2,6 +2,7 @@
 
 #include "media/token.hpp"
 #include "tools/chat/commands.hpp"
+#include "tools/chat/device.hpp"
 #include "tools/client/media.hpp"
 #include "tools/client/media_ref.hpp"
 
@@ -14,11 +15,6 @@
 namespace parley::chat {
 
 namespace {
-
-client::failure local_failure(std::string message) {
-  return client::failure{client::failure::kind::local, wire::ErrorCode::INTERNAL,
-                         std::move(message)};
-}
 
 /// The largest thumbnail sent along: the whole message must stay within the
 /// node's payload limit (64 KiB by default).
@@ -63,11 +59,8 @@ std::string safe_file_name(const client::media_ref& ref) {
 
 int run_send_file(context& ctx, const std::string& to, const std::string& path,
                   const std::string& mime_type, const std::string& thumbnail_path) {
-  auto id = load_identity(ctx);
-  if (!id)
-    return exit_failed;
-  auto store = open_store(ctx);
-  if (!store)
+  auto d = device::open(ctx, false);
+  if (!d)
     return exit_failed;
   std::string thumbnail;
   if (!thumbnail_path.empty()) {
@@ -81,7 +74,7 @@ int run_send_file(context& ctx, const std::string& to, const std::string& path,
       return exit_usage;
     }
   }
-  auto sent = client::send_media(path, mime_type, {to}, node_tokens(ctx, *id),
+  auto sent = client::send_media(path, mime_type, {to}, node_tokens(ctx, d->id()),
                                  media_options_for(ctx));
   if (!sent) {
     ctx.out.print(sent.error());
@@ -91,11 +84,11 @@ int run_send_file(context& ctx, const std::string& to, const std::string& path,
   ref.thumbnail = std::move(thumbnail);
   ctx.out.media_done("uploaded", ref, path, sent->resumed_at);
   // The blob is stored; the message that names it goes like any other.
-  if (auto m = store->enqueue(to, client::encode_media_payload(ref)); !m) {
+  if (auto m = d->store().enqueue(to, client::encode_media_payload(ref)); !m) {
     ctx.out.print(m.error());
     return exit_failed;
   }
-  return send_outbox(ctx, *store, *id);
+  return send_outbox(ctx, *d);
 }
 
 int run_fetch(context& ctx, const std::string& wanted, const std::string& out) {
