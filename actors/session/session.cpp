@@ -4,7 +4,6 @@
 #include "actors/call/call_messages.hpp"
 #include "actors/clock.hpp"
 #include "actors/group/group_messages.hpp"
-#include "schema/hex.hpp"
 #include "actors/log.hpp"
 #include "actors/metrics.hpp"
 #include "actors/messages.hpp"
@@ -13,6 +12,7 @@
 #include "actors/session/token_bucket.hpp"
 #include "schema/errors.hpp"
 #include "schema/frame.hpp"
+#include "schema/hex.hpp"
 #include "schema/rules.hpp"
 
 #include <caf/all.hpp>
