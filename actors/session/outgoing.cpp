@@ -1,9 +1,8 @@
 #include "actors/session/outgoing.hpp"
 
-#include "schema/hex.hpp"
-
 #include "schema/bytes.hpp"
 #include "schema/frame.hpp"
+#include "schema/hex.hpp"
 
 #include <capnp/message.h>
 
