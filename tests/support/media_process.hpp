@@ -4,6 +4,7 @@
 #pragma once
 
 #include "media/token.hpp"
+#include "support/child_process.hpp"
 
 #include <string>
 #include <sys/types.h>
@@ -15,9 +16,6 @@ class media_process {
 public:
   /// `dir` holds the blob folder, the key file, the port file and the log.
   explicit media_process(std::string dir, std::vector<std::string> extra_args = {});
-
-  /// Stops it with SIGKILL if it still runs.
-  ~media_process();
 
   /// Starts it and waits until it listens; fails the test if it does not.
   void start();
@@ -52,7 +50,7 @@ public:
 private:
   std::string dir_;
   std::vector<std::string> extra_args_;
-  pid_t pid_ = -1;
+  child_process child_;  // SIGKILLed when the test is done, if still running
   uint16_t port_ = 0;
 };
 

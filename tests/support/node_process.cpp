@@ -2,14 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <csignal>
-#include <fcntl.h>
 #include <fstream>
-#include <sstream>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 namespace parley::test {
@@ -19,13 +14,7 @@ node_process::node_process(std::string dir, std::vector<std::string> extra_args)
   // nop
 }
 
-node_process::~node_process() {
-  if (pid_ > 0)
-    kill_and_wait(SIGKILL);
-}
-
 void node_process::start() {
-  REQUIRE(pid_ < 0);
   auto port_file = dir_ + "/port";
   ::unlink(port_file.c_str());
   std::vector<std::string> args{PARLEY_NODE_BIN,
@@ -40,50 +29,24 @@ void node_process::start() {
                                 "--parley.rate-messages=1000000",
                                 "--parley.rate-bytes=1000000000"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
-  auto log_path = dir_ + "/node.log";
-  pid_ = ::fork();
-  REQUIRE(pid_ >= 0);
-  if (pid_ == 0) {
-    int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::chdir(dir_.c_str());  // no stray parley.ini is picked up from elsewhere
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  // In its folder: no stray parley.ini is picked up from elsewhere.
+  child_.start(std::move(args), dir_, dir_ + "/node.log");
   // The port file appears once the node listens.
-  for (int i = 0; i < 1000; ++i) {
+  child_.wait_until([&] {
     std::ifstream in(port_file);
     unsigned port = 0, admin = 0, metrics = 0;
     std::string label;
-    if (in >> port >> label >> admin >> label >> metrics && port != 0) {
-      port_ = static_cast<uint16_t>(port);
-      admin_port_ = static_cast<uint16_t>(admin);
-      metrics_port_ = static_cast<uint16_t>(metrics);
-      return;
-    }
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      FAIL("parley-node exited at start:\n" << log());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL("parley-node did not listen within 10 s:\n" << log());
+    if (!(in >> port >> label >> admin >> label >> metrics) || port == 0)
+      return false;
+    port_ = static_cast<uint16_t>(port);
+    admin_port_ = static_cast<uint16_t>(admin);
+    metrics_port_ = static_cast<uint16_t>(metrics);
+    return true;
+  });
 }
 
 int node_process::kill_and_wait(int signal) {
-  if (pid_ <= 0)
-    return -1;
-  ::kill(pid_, signal);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return status;
+  return child_.kill_and_wait(signal);
 }
 
 int node_process::stop() {
@@ -92,10 +55,7 @@ int node_process::stop() {
 }
 
 std::string node_process::log() const {
-  std::ifstream in(dir_ + "/node.log");
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return child_.log();
 }
 
 client::options node_process::client_options(int seconds) const {

@@ -3,6 +3,7 @@
 // (any signal) and started again on the same folder and port.
 #pragma once
 
+#include "support/child_process.hpp"
 #include "tools/client/client.hpp"
 
 #include <string>
@@ -16,9 +17,6 @@ public:
   /// `dir` holds the data folder, the port file and the log.
   explicit node_process(std::string dir, std::vector<std::string> extra_args = {});
 
-  /// Stops the node with SIGKILL if it still runs.
-  ~node_process();
-
   /// Starts the node and waits until it listens; fails the test if it does not.
   void start();
 
@@ -29,7 +27,7 @@ public:
   int stop();
 
   bool running() const noexcept {
-    return pid_ > 0;
+    return child_.running();
   }
 
   uint16_t port() const noexcept {
@@ -45,7 +43,7 @@ public:
   }
 
   pid_t pid() const noexcept {
-    return pid_;
+    return child_.pid();
   }
 
   std::string data_dir() const {
@@ -60,7 +58,7 @@ public:
 private:
   std::string dir_;
   std::vector<std::string> extra_args_;
-  pid_t pid_ = -1;
+  child_process child_;  // SIGKILLed when the test is done, if still running
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;
   uint16_t metrics_port_ = 0;
