@@ -4,6 +4,7 @@
 // two clients talking through two relay allocations).
 
 #include "actors/call/turn.hpp"
+#include "support/child_process.hpp"
 #include "support/cluster.hpp"
 #include "support/commands.hpp"
 #include "support/node_process.hpp"
@@ -14,13 +15,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
-#include <fcntl.h>
 #include <fstream>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -81,32 +78,8 @@ public:
              "log-file=stdout\npidfile="
           << (dir / "turnserver.pid") << "\nuserdb=" << (dir / "turndb") << "\n";
     }
-    auto log = dir / "turnserver.log";
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      auto fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execlp("turnserver", "turnserver", "-c", conf.c_str(), nullptr);
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500 && !listening(port_); ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL("turnserver exited at start (is coturn installed? deploy/install-deps.sh)");
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    REQUIRE(listening(port_));
-  }
-
-  ~coturn() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    relay_.start({"turnserver", "-c", conf}, dir.path(), dir / "turnserver.log");
+    relay_.wait_until([&] { return listening(port_); });
   }
 
   uint16_t port() const noexcept {
@@ -121,7 +94,7 @@ public:
 
 private:
   uint16_t port_;
-  pid_t pid_ = -1;
+  child_process relay_;  // SIGKILLed at the end of the test
 };
 
 } // namespace

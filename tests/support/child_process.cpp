@@ -2,7 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
@@ -36,7 +39,8 @@ void child_process::start(std::vector<std::string> args, const std::string& work
     for (auto& a : args)
       argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
     ::_exit(127);
   }
 }

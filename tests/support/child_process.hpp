@@ -1,4 +1,4 @@
-// A program a test runs (parley-node, parley-media): started with its output
+// A program a test runs (parley-node, parley-media, turnserver): started with its output
 // appended to a log file, waited for until it is ready, and killed with SIGKILL
 // if it still runs when the test is done.
 #pragma once
@@ -18,8 +18,8 @@ public:
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
 
-  /// Starts `args` (args[0]: the program's path) in folder `workdir`, its
-  /// standard output and error appended to `log_path`.
+  /// Starts `args` (args[0]: the program's path, or its name on PATH) in folder
+  /// `workdir`, its standard output and error appended to `log_path`.
   void start(std::vector<std::string> args, const std::string& workdir,
              std::string log_path);
 
