@@ -158,18 +158,25 @@ outcome<done> e2e_codec::publish_one_time(connection& conn, uint32_t count) {
 
 // -- sealing and opening --------------------------------------------------------
 
-outcome<std::string> e2e_codec::seal_content(connection& conn, const std::string& peer,
-                                             const std::string& plaintext) {
+outcome<std::optional<e2e::session>> e2e_codec::stored_session(const std::string& peer) {
   auto saved = store_.secret(session_kind, peer);
   if (!saved)
     return saved.error();
-  std::optional<e2e::session> sess;
-  if (*saved) {
-    auto decoded = e2e::decode_session(**saved);
-    if (!decoded)
-      return crypto("stored session with " + peer, decoded.failure());
-    sess.emplace(std::move(*decoded));
-  } else {
+  if (!*saved)
+    return std::optional<e2e::session>{};
+  auto decoded = e2e::decode_session(**saved);
+  if (!decoded)
+    return crypto("stored session with " + peer, decoded.failure());
+  return std::optional<e2e::session>{std::move(*decoded)};
+}
+
+outcome<std::string> e2e_codec::seal_content(connection& conn, const std::string& peer,
+                                             const std::string& plaintext) {
+  auto stored = stored_session(peer);
+  if (!stored)
+    return stored.error();
+  auto& sess = *stored;
+  if (!sess) {
     auto b = conn.fetch_bundle(peer);
     if (!b)
       return b.error();
@@ -210,16 +217,10 @@ outcome<e2e::content> e2e_codec::open_content(
   auto env = e2e::decode_envelope(payload);
   if (!env)
     return crypto("message from " + peer, env.failure());
-  auto saved = store_.secret(session_kind, peer);
-  if (!saved)
-    return saved.error();
-  std::optional<e2e::session> sess;
-  if (*saved) {
-    auto decoded = e2e::decode_session(**saved);
-    if (!decoded)
-      return crypto("stored session with " + peer, decoded.failure());
-    sess.emplace(std::move(*decoded));
-  }
+  auto stored = stored_session(peer);
+  if (!stored)
+    return stored.error();
+  auto& sess = *stored;
   auto prekey_msg = env->prekey();
   if (prekey_msg != nullptr && (!sess || !sess->belongs_to(*prekey_msg))) {
     // A first message: a new session from our prekeys (a reinstall or a

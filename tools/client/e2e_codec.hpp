@@ -26,6 +26,7 @@
 #include "tools/client/device_store.hpp"
 #include "tools/client/e2e/content.hpp"
 #include "tools/client/e2e/keys.hpp"
+#include "tools/client/e2e/session.hpp"
 #include "tools/client/keystore.hpp"
 
 #include <functional>
@@ -159,6 +160,9 @@ private:
   outcome<done> check_identity(const std::string& peer, const e2e::public_key& key);
 
   outcome<done> publish_one_time(connection& conn, uint32_t count);
+
+  /// The session with `peer` this device keeps, if there is one.
+  outcome<std::optional<e2e::session>> stored_session(const std::string& peer);
 
   /// Encrypts a tagged plaintext for `peer` (starting a session if need be).
   outcome<std::string> seal_content(connection& conn, const std::string& peer,
