@@ -456,7 +456,10 @@ private:
     if (!idle() || timer_armed_)
       return;
     timer_armed_ = true;
-    self_->delayed_send(self_, settings_->group_idle_timeout, idle_atom::value, activity_);
+    // An actor for a group that does not exist (a query or send with a made-up
+    // id) goes at once rather than linger for the idle timeout.
+    auto wait = state_ ? settings_->group_idle_timeout : caf::timespan{0};
+    self_->delayed_send(self_, wait, idle_atom::value, activity_);
   }
 
   void on_idle_timer(uint64_t activity) {

@@ -23,8 +23,9 @@
 // recipients, whatever the group became meanwhile.
 //
 // It stops when its directory says so, after it reported being idle for
-// parley.group-idle-timeout with nothing in progress (the directory checks that
-// nothing was sent its way since), or on an exit message.
+// parley.group-idle-timeout with nothing in progress (at once if the group does
+// not exist; the directory checks that nothing was sent its way since), or on
+// an exit message.
 #pragma once
 
 #include "actors/cluster/routes.hpp"

@@ -250,3 +250,27 @@ TEST_CASE("metrics: /metrics serves the Prometheus text and its figures move") {
   CHECK(metric(after, "parley_store_batch_size_count") > 0);
   CHECK(http_get(c.node(0).metrics_port(), "/other").rfind("HTTP/1.1 404", 0) == 0);
 }
+
+TEST_CASE("actors: requests for made-up groups leave no group actors running") {
+  cluster c{1};
+  c.start();
+  auto alice = register_user(c.node(0), "alice");
+  auto a = login(c.node(0), alice);
+  auto running = [&] {
+    return parsed(shell(c.node(0), c.secret_file(), "actors"))[0]["running"].get<int>();
+  };
+  auto before = running();
+  // Each made-up id gets an actor of its own, which finds no group and goes
+  // (without waiting for the group idle timeout, 60 s by default).
+  for (int i = 0; i < 50; ++i) {
+    auto q = a->query_group(new_message_id());
+    REQUIRE_FALSE(q);
+    CHECK(q.error().code == wire::ErrorCode::UNKNOWN_GROUP);
+  }
+  auto now = running();
+  for (int i = 0; i < 100 && now > before; ++i) {
+    std::this_thread::sleep_for(100ms);
+    now = running();
+  }
+  CHECK(now <= before);
+}
