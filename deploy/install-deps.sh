@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libcaf-doc            # actors and distribution (CAF 0.17.6)
   libcapnp-dev capnproto           # wire format
   librocksdb-dev                   # storage
+  libmimalloc-dev                  # the node's memory allocator
   catch2                           # tests
   libsodium-dev                    # Ed25519 identities, end-to-end crypto
   libsqlite3-dev sqlite3           # client outbox

@@ -13,6 +13,9 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <sodium.h>
+#ifdef PARLEY_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include <csignal>
 #include <dirent.h>
@@ -89,6 +92,9 @@ int main(int argc, char** argv) {
     std::cerr << "parley-node: " << problem << "\n";
     return 2;
   }
+#ifdef PARLEY_MIMALLOC
+  log(log_level::info, "node: memory allocator mimalloc ", mi_version());
+#endif
   caf::actor_system sys{cfg};
   enlarge_wakeup_pipes();
   node n{sys, cfg.settings};
