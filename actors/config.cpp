@@ -82,6 +82,8 @@ node_config::node_config() {
     .add(s.read_chunk, "read-chunk",
          "bytes a connection reads at once (each idle connection holds one)")
     .add(s.fsync, "fsync", "fsync the WAL for each write batch")
+    .add(s.rocksdb_options, "rocksdb-options",
+         "RocksDB options over parley's, e.g. \"write_buffer_size=16777216\"")
     .add(s.presence_flush_interval, "presence-flush-interval",
          "how often last-seen times are written to the store")
     .add(s.max_group_members, "max-group-members", "members a group may have")

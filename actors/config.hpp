@@ -71,6 +71,7 @@ struct node_settings {
 
   // -- durability ------------------------------------------------------------------
   bool fsync = true;
+  std::string rocksdb_options;  // RocksDB options string over parley's defaults
   caf::timespan presence_flush_interval = std::chrono::seconds(10);
 
   /// Checks that the settings make sense together; returns the problem or "".

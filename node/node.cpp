@@ -108,7 +108,7 @@ std::string node::start() {
   auto turn = load_turn_config(settings_, error);
   if (!error.empty())
     return "parley.turn-secret-file: " + error;
-  auto db = database::open(settings_.data_dir, false, error);
+  auto db = database::open(settings_.data_dir, false, error, settings_.rocksdb_options);
   if (!db)
     return "cannot open the store in " + settings_.data_dir + ": " + error;
   actors_.store = spawn_store(sys_, std::move(db), settings_, metrics_);

@@ -1,5 +1,6 @@
 #include "actors/store/database.hpp"
 
+#include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -31,7 +32,7 @@ public:
 } // namespace
 
 std::unique_ptr<database> database::open(const std::string& dir, bool read_only,
-                                         std::string& error) {
+                                         std::string& error, const std::string& tuning) {
   rocksdb::Options options;
   options.create_if_missing = !read_only;
   // Point reads (users, message status) dominate: bloom filters skip files.
@@ -44,6 +45,15 @@ std::unique_ptr<database> database::open(const std::string& dir, bool read_only,
   // new message misses there cheaply.
   options.memtable_whole_key_filtering = true;
   options.memtable_prefix_bloom_size_ratio = 0.02;
+  if (!tuning.empty()) {
+    rocksdb::ConfigOptions how;
+    how.ignore_unknown_options = false;
+    auto parsed = rocksdb::GetOptionsFromString(how, options, tuning, &options);
+    if (!parsed.ok()) {
+      error = "parley.rocksdb-options: " + parsed.ToString();
+      return nullptr;
+    }
+  }
   rocksdb::DB* db = nullptr;
   auto status = read_only ? rocksdb::DB::OpenForReadOnly(options, dir, &db)
                           : rocksdb::DB::Open(options, dir, &db);

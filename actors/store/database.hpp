@@ -18,8 +18,11 @@ class database {
 public:
   /// Opens the database in `dir`, creating it if needed unless `read_only`.
   /// A read-only instance may be opened beside a running node (tests do).
+  /// `tuning` is a RocksDB options string ("write_buffer_size=8388608;...")
+  /// applied over parley's defaults; an option RocksDB does not know is an error.
   static std::unique_ptr<database> open(const std::string& dir, bool read_only,
-                                        std::string& error);
+                                        std::string& error,
+                                        const std::string& tuning = {});
 
   ~database();
 
