@@ -100,6 +100,8 @@ struct inbox_item {
   std::string name{};
   uint64_t epoch = 0;
   std::vector<std::string> members{};
+  // Receipts only: more messages with the same tick from the same peer.
+  std::vector<std::string> more_ids{};
 
   item_kind what() const noexcept {
     return static_cast<item_kind>(kind);
@@ -109,7 +111,8 @@ struct inbox_item {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, inbox_item& x) {
   return f(caf::meta::type_name("parley.inbox_item"), x.seq, x.kind, x.state,
-           x.peer, x.id, x.payload, x.time, x.group, x.name, x.epoch, x.members);
+           x.peer, x.id, x.payload, x.time, x.group, x.name, x.epoch, x.members,
+           x.more_ids);
 }
 
 using inbox_items = std::vector<inbox_item>;

@@ -281,6 +281,8 @@ struct Receipt {
   group @5 :Data;         # a group message's tick: the group (peer is empty); the
                           # delivered and read ticks are the aggregate over its
                           # recipients (MessageInfo has each one's)
+  moreIds @6 :List(Data); # more messages to the same peer with the same tick,
+                          # acknowledged together: one inbox item, one seq
 }
 
 enum ReceiptState {

@@ -34,6 +34,7 @@ struct InboxRecord {
     id @1 :Data;
     state @2 :UInt8;        # 1 delivered, 2 read (as wire ReceiptState)
     group @3 :Text;         # an aggregate group receipt: the group (peer empty)
+    moreIds @4 :List(Data); # the same tick for more messages to the same peer
   }
 
   # A change of one of the user's groups (wire GroupNotice).

@@ -81,6 +81,9 @@ void inbox_entry(buffer& out, const inbox_item& item) {
       r.setState(static_cast<wire::ReceiptState>(item.state));
       r.setTime(item.time);
       r.setGroup(as_data(group));
+      auto more = r.initMoreIds(static_cast<unsigned>(item.more_ids.size()));
+      for (unsigned i = 0; i < item.more_ids.size(); ++i)
+        more.set(i, as_data(item.more_ids[i]));
     } else {
       auto n = f.initGroupNotice();
       n.setSeq(item.seq);

@@ -92,6 +92,9 @@ std::string encode_inbox(const inbox_item& x) {
     rcpt.setId(as_data(x.id));
     rcpt.setState(x.state);
     rcpt.setGroup(x.group);
+    auto more = rcpt.initMoreIds(static_cast<unsigned>(x.more_ids.size()));
+    for (unsigned i = 0; i < x.more_ids.size(); ++i)
+      more.set(i, as_data(x.more_ids[i]));
   } else {
     auto n = root.initNotice();
     n.setGroup(x.group);
@@ -126,6 +129,8 @@ std::optional<inbox_item> decode_inbox(std::string_view bytes, uint64_t seq) {
         x.id = view(rcpt.getId());
         x.state = rcpt.getState();
         x.group = rcpt.getGroup();
+        for (auto id : rcpt.getMoreIds())
+          x.more_ids.emplace_back(view(id));
       } else {
         auto n = r.getNotice();
         x.kind = static_cast<uint8_t>(item_kind::notice);

@@ -23,6 +23,9 @@ using forward_atom = caf::atom_constant<caf::atom("forward")>;
 
 /// Receipts forwarded to one member in a single request, at most.
 constexpr size_t forward_batch = 256;
+
+/// Message ids one receipt item carries, at most (its frame stays small).
+constexpr size_t receipt_ids = 256;
 constexpr auto forward_retry = std::chrono::seconds(1);
 
 /// Below this many one-time prekeys, their owner is asked to publish more.
@@ -384,6 +387,14 @@ private:
               const std::vector<std::string>& ids, message_state state) {
     if (state != message_state::delivered && state != message_state::read)
       return;
+    auto now = now_ms();
+    auto receipt_state = static_cast<uint8_t>(state == message_state::read
+                                                ? wire::ReceiptState::READ
+                                                : wire::ReceiptState::DELIVERED);
+    // The direct receipts for a sender homed here go into one inbox item: one
+    // write and one removal for the whole acknowledgement, not one per message.
+    std::vector<std::string> local_ids;
+    bool sender_here = home_of(peer) == self_name_;
     for (auto& id : ids) {
       auto status_key = keys::status(user, peer, id);
       auto status = load_status(status_key);
@@ -393,18 +404,31 @@ private:
         remove_inbox_item(user, status->seq);
       status->state = state;
       stage_status(status_key, *status);
-      auto receipt_state = static_cast<uint8_t>(state == message_state::read
-                                                  ? wire::ReceiptState::READ
-                                                  : wire::ReceiptState::DELIVERED);
+      bump(state == message_state::read ? metrics_->receipts_read
+                                        : metrics_->receipts_delivered);
+      if (status->group.empty() && sender_here) {
+        local_ids.push_back(id);
+        continue;
+      }
       // A group message's receipt goes to its group's ledger, which tells the
       // sender once every recipient is there.
       auto kind = status->group.empty() ? receipt_kind::direct : receipt_kind::member;
-      route_receipt(forwarded_receipt{peer, user, id, receipt_state, now_ms(),
+      route_receipt(forwarded_receipt{peer, user, id, receipt_state, now,
                                       static_cast<uint8_t>(kind), status->group});
-      bump(state == message_state::read ? metrics_->receipts_read
-                                        : metrics_->receipts_delivered);
+    }
+    for (size_t i = 0; i < local_ids.size(); i += receipt_ids) {
+      forwarded_receipt r{peer, user, std::move(local_ids[i]), receipt_state, now,
+                          static_cast<uint8_t>(receipt_kind::direct), {}};
+      auto end = std::min(local_ids.size(), i + receipt_ids);
+      stage_receipt(r, {std::make_move_iterator(local_ids.begin() + i + 1),
+                        std::make_move_iterator(local_ids.begin() + end)});
     }
     schedule_flush();
+  }
+
+  /// The member that is the home of a user or group.
+  const std::string& home_of(const std::string& owner) const {
+    return routes_ ? routes_->home_name(owner) : self_name_;
   }
 
   /// Stages a receipt in its sender's inbox here (a member receipt: in its
@@ -412,8 +436,7 @@ private:
   /// sender's (the group's) home.
   void route_receipt(forwarded_receipt r) {
     bool member = r.what() == receipt_kind::member;
-    auto& owner = member ? r.group : r.to;
-    auto& home = routes_ ? routes_->home_name(owner) : self_name_;
+    auto& home = home_of(member ? r.group : r.to);
     if (home == self_name_) {
       if (!member)
         stage_receipt(r);
@@ -429,11 +452,13 @@ private:
     queue.pending = true;
   }
 
-  void stage_receipt(const forwarded_receipt& r) {
+  /// `more_ids`: further messages with the same tick from the same peer.
+  void stage_receipt(const forwarded_receipt& r, std::vector<std::string> more_ids = {}) {
     inbox_item receipt;
     receipt.kind = static_cast<uint8_t>(item_kind::receipt);
     receipt.state = r.state;
     receipt.id = r.id;
+    receipt.more_ids = std::move(more_ids);
     receipt.time = r.time;
     if (r.what() == receipt_kind::aggregate)
       receipt.group = r.group;  // the peer is the group, not one recipient

@@ -88,7 +88,7 @@ TEST_CASE("messages to an offline user wait in its inbox and arrive in order") {
   CHECK(inbox_depth(f.node, "bob") == 0);
 }
 
-TEST_CASE("receipts for an offline sender wait and arrive when it logs in") {
+TEST_CASE("receipts for an offline sender wait and arrive when it logs in - one item per acknowledgement") {
   fixture f;
   std::vector<std::string> ids;
   {
@@ -101,7 +101,8 @@ TEST_CASE("receipts for an offline sender wait and arrive when it logs in") {
   REQUIRE(b->ack("alice", ids, AckState::DELIVERED));
   REQUIRE(b->ack("alice", ids, AckState::READ));
   barrier(*b, "sink");
-  CHECK(inbox_depth(f.node, "alice") == 6);
+  // Each Ack of bob's became one receipt item for all three messages.
+  CHECK(inbox_depth(f.node, "alice") == 2);
 
   auto a = login(f.node, f.alice);
   std::vector<client::receipt> receipts;
@@ -120,7 +121,10 @@ TEST_CASE("receipts for an offline sender wait and arrive when it logs in") {
     CHECK(receipts[i + 3].id == ids[i]);
     CHECK(receipts[i + 3].state == ReceiptState::READ);
     CHECK(receipts[i].peer == "bob");
+    CHECK(receipts[i].seq == receipts[0].seq);
+    CHECK(receipts[i + 3].seq == receipts[3].seq);
   }
+  CHECK(receipts[3].seq > receipts[0].seq);
   std::vector<uint64_t> seqs;
   for (auto& r : receipts)
     seqs.push_back(r.seq);

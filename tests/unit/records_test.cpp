@@ -38,11 +38,14 @@ TEST_CASE("inbox records round-trip - messages and receipts") {
   rcpt.peer = "bob";
   rcpt.id = std::string(16, 'a');
   rcpt.time = 99;
+  rcpt.more_ids = {std::string(16, 'b'), std::string(16, 'c')};
   back = decode_inbox(encode_inbox(rcpt), 7);
   REQUIRE(back);
   CHECK(back->what() == item_kind::receipt);
   CHECK(back->state == 2);
   CHECK(back->peer == "bob");
+  CHECK(back->id == rcpt.id);
+  CHECK(back->more_ids == rcpt.more_ids);
   CHECK(back->payload.empty());
 }
 

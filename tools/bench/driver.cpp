@@ -461,8 +461,12 @@ void driver::dispatch(uint32_t index, kj::ArrayPtr<const capnp::word> words) {
       }
       case wire::ServerFrame::RECEIPT: {
         auto r = f.getReceipt();
-        return on_receipt(index, r.getSeq(), view(r.getId()),
-                          static_cast<int>(r.getState()));
+        auto state = static_cast<int>(r.getState());
+        on_receipt(index, r.getSeq(), view(r.getId()), state);
+        // The same tick for more messages: their item is acknowledged above.
+        for (auto id : r.getMoreIds())
+          on_receipt(index, 0, view(id), state);
+        return;
       }
       case wire::ServerFrame::ERROR: {
         auto e = f.getError();

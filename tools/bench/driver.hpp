@@ -207,6 +207,7 @@ private:
   void on_registered(uint32_t index);
   void on_deliver(uint32_t index, std::string_view from, std::string_view id,
                   std::string_view payload);
+  /// `seq` 0: nothing to acknowledge (a sent tick, or a further id of an item).
   void on_receipt(uint32_t index, uint64_t seq, std::string_view id, int state);
   void on_error(uint32_t index, int code, std::string_view message,
                 std::string_view refers_to);

@@ -302,10 +302,15 @@ outcome<bool> connection::pump(clock::time_point deadline) {
             break;
           }
           case wire::ServerFrame::RECEIPT: {
+            // One event per message; a receipt for several shares its seq.
             auto r = f.getReceipt();
-            queue_.emplace_back(receipt{r.getSeq(), to_string(r.getId()),
-                                        to_string(r.getPeer()), r.getState(),
-                                        r.getTime(), to_string(r.getGroup())});
+            receipt tick{r.getSeq(), to_string(r.getId()), to_string(r.getPeer()),
+                         r.getState(), r.getTime(), to_string(r.getGroup())};
+            queue_.emplace_back(tick);
+            for (auto id : r.getMoreIds()) {
+              tick.id = to_string(id);
+              queue_.emplace_back(tick);
+            }
             break;
           }
           case wire::ServerFrame::GROUP: {

@@ -42,7 +42,8 @@ struct message {
 };
 
 struct receipt {
-  uint64_t seq = 0;  // 0 for `sent`, which needs no acknowledgement
+  uint64_t seq = 0;  // 0 for `sent`, which needs no acknowledgement; ticks
+                     // acknowledged together share one seq
   std::string id;
   std::string peer;  // empty for a group message's tick
   wire::ReceiptState state = wire::ReceiptState::SENT;
