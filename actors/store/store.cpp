@@ -51,6 +51,9 @@ struct subscription {
   uint64_t next_push = 0;
   /// Pushed and not yet acknowledged, with what each is.
   std::unordered_map<uint64_t, item_kind> in_flight;
+  /// The status of each message among them, by status key: its acknowledgement
+  /// needs no read of the status record.
+  std::unordered_map<std::string, message_status> unacked;
 };
 
 class store_state {
@@ -373,6 +376,7 @@ private:
     sub.session = session;
     sub.next_push = 0;
     sub.in_flight.clear();
+    sub.unacked.clear();
     users_by_session_[session.address()] = user;
     self_->monitor(session);
     // A user who publishes keys hears at login when it should publish more.
@@ -388,6 +392,7 @@ private:
     if (state != message_state::delivered && state != message_state::read)
       return;
     auto now = now_ms();
+    auto sub = subscriptions_.find(user);
     auto receipt_state = static_cast<uint8_t>(state == message_state::read
                                                 ? wire::ReceiptState::READ
                                                 : wire::ReceiptState::DELIVERED);
@@ -397,7 +402,10 @@ private:
     bool sender_here = home_of(peer) == self_name_;
     for (auto& id : ids) {
       auto status_key = keys::status(user, peer, id);
-      auto status = load_status(status_key);
+      auto status = sub != subscriptions_.end() ? take_unacked(sub->second, status_key)
+                                                : std::nullopt;
+      if (!status)
+        status = load_status(status_key);
       if (!status || status->state >= state)
         continue;  // unknown, or acknowledged before: nothing new to say
       if (status->state == message_state::stored)
@@ -786,6 +794,7 @@ private:
     for (auto& [user, sub] : subscriptions_) {
       sub.next_push = 0;
       sub.in_flight.clear();
+      sub.unacked.clear();
       touched_.insert(user);
     }
     schedule_flush();  // retry the refills, which read what is really on disk
@@ -801,11 +810,32 @@ private:
       auto& sub = i->second;
       if (sub.next_push != item.seq || sub.in_flight.size() >= settings_->inbox_window)
         continue;  // older items wait on disk, or the window is full
-      sub.in_flight.emplace(item.seq, item.what());
+      note_pushed(user, sub, item);
       sub.next_push = item.seq + 1;
       outgoing_[user].push_back(std::move(item));
     }
     staged_items_.clear();
+  }
+
+  void note_pushed(const std::string& user, subscription& sub, const inbox_item& item) {
+    sub.in_flight.emplace(item.seq, item.what());
+    if (item.what() == item_kind::message)
+      sub.unacked.emplace(keys::status(user, item.peer, item.id),
+                          message_status{item.seq, message_state::stored, item.time,
+                                         item.group});
+  }
+
+  /// The status of a message pushed to `sub` and not acknowledged (it is
+  /// `stored`: only an acknowledgement changes it), forgotten here as its
+  /// acknowledgement takes it.
+  static std::optional<message_status> take_unacked(subscription& sub,
+                                                    const std::string& key) {
+    auto i = sub.unacked.find(key);
+    if (i == sub.unacked.end())
+      return std::nullopt;
+    auto status = std::move(i->second);
+    sub.unacked.erase(i);
+    return status;
   }
 
   /// Reads waiting items from disk into the session's free window.
@@ -825,7 +855,7 @@ private:
           log(log_level::error, "store: undecodable inbox item of ", user,
               " seq ", seq, " skipped");
         } else {
-          sub.in_flight.emplace(seq, item->what());
+          note_pushed(user, sub, *item);
           out.push_back(std::move(*item));
         }
         sub.next_push = seq + 1;
