@@ -47,7 +47,7 @@ struct node_settings {
   double rate_bytes = 1024 * 1024;   // payload bytes a second per connection (burst 2x)
   double login_rate = 50;            // login attempts a second per address (burst 10x)
   size_t login_failures = 5;         // failed proofs per user, then one a minute
-  size_t read_chunk = 1024;
+  size_t read_chunk = 256;  // each connection holds a buffer this big (W1 memory)
 
   // -- cluster -----------------------------------------------------------------------
   std::string cluster_name = "n1";          // this node's member name

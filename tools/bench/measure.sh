@@ -8,7 +8,7 @@
 #
 # Environment: PARLEY_BUILD_DIR (default build), BENCH_PORT (default 7311),
 # BENCH_SECONDS (sending time of w2 and w3, default 20), BENCH_NODE_ARGS (more
-# parley-node options, e.g. --parley.read-chunk=256). The node's per-client
+# parley-node options, e.g. --parley.inbox-window=1024). The node's per-client
 # limits (rate, logins per address, connections) are lifted: the workloads
 # measure its capacity, and one bench process is one address sending for many.
 set -euo pipefail
