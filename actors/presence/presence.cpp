@@ -14,8 +14,8 @@ namespace parley {
 namespace {
 
 /// Last-seen times go to the store this many users a message, a few
-/// milliseconds apart: all 10,000 online users' in one write held the store
-/// (and every message behind it) for ~25 ms each flush: W3's latency tail.
+/// milliseconds apart: all of 10,000 online users' in one batch hold the store,
+/// and every message behind it, for 10,000 RocksDB inserts (≈ 2.5 µs each).
 constexpr size_t last_seen_slice = 256;
 constexpr auto last_seen_slice_gap = std::chrono::milliseconds(2);
 using slice_atom = caf::atom_constant<caf::atom("lsslice")>;

@@ -23,10 +23,10 @@ using forward_atom = caf::atom_constant<caf::atom("forward")>;
 
 /// Receipts forwarded to one member in a single request, at most.
 constexpr size_t forward_batch = 256;
+constexpr auto forward_retry = std::chrono::seconds(1);
 
 /// Message ids one receipt item carries, at most (its frame stays small).
 constexpr size_t receipt_ids = 256;
-constexpr auto forward_retry = std::chrono::seconds(1);
 
 /// Below this many one-time prekeys, their owner is asked to publish more.
 constexpr uint64_t prekeys_low_threshold = 20;
