@@ -2,7 +2,6 @@
 
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
@@ -12,8 +11,9 @@ namespace parley {
 
 namespace {
 
-/// A key's part up to its first 0x00: the tag and the user (keys.hpp); the
-/// whole key if it has none.
+/// A key's part up to its first 0x00: the tag and the user (keys.hpp). Memtable
+/// inserts for one user land next to each other; with it as a hint, RocksDB
+/// skips most of the skiplist's comparisons (a third of the store's work).
 class up_to_first_nul : public rocksdb::SliceTransform {
 public:
   const char* Name() const override {
@@ -40,11 +40,7 @@ std::unique_ptr<database> database::open(const std::string& dir, bool read_only,
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.IncreaseParallelism(2);
-  // The memtable hashes keys by prefix (tag and user) into small skiplists: an
-  // insert or lookup searches one user's keys, not the whole memtable.
-  options.prefix_extractor.reset(new up_to_first_nul);
-  options.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 18));
-  options.allow_concurrent_memtable_write = false;  // one writer: the store actor
+  options.memtable_insert_with_hint_prefix_extractor.reset(new up_to_first_nul);
   // A bloom filter over whole keys in the memtable: the dedup lookup of every
   // new message misses there cheaply.
   options.memtable_whole_key_filtering = true;
@@ -88,26 +84,11 @@ rocksdb::Status database::write(rocksdb::WriteBatch& batch, bool sync) {
   return db_->Write(options, &batch);
 }
 
-namespace {
-
-/// Whether every key in [from, to) has the prefix of `from` (its part up to the
-/// first 0x00): then an iterator may stay in that prefix's memtable bucket.
-bool within_one_prefix(std::string_view from, std::string_view to) {
-  auto p = from.find('\0');
-  if (p == std::string_view::npos || to.size() <= p || to.substr(0, p) != from.substr(0, p))
-    return false;
-  return to[p] == '\0' || (to[p] == '\1' && to.size() == p + 1);
-}
-
-} // namespace
-
 rocksdb::Status database::scan(std::string_view from, std::string_view to,
                                const visitor& visit) {
   rocksdb::Slice upper(to.data(), to.size());
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &upper;
-  // Across prefixes (rare: start-up counts) the memtable is read in full order.
-  options.total_order_seek = !within_one_prefix(from, to);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
   for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid();
        it->Next()) {
@@ -124,9 +105,6 @@ std::optional<std::string> database::last_key(std::string_view from,
   rocksdb::Slice lower(from.data(), from.size());
   rocksdb::ReadOptions options;
   options.iterate_lower_bound = &lower;
-  // SeekForPrev(to) starts outside from's prefix; rare (a forward queue's
-  // first use), so in full order.
-  options.total_order_seek = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
   // `to` itself is excluded: step back from the first key at or after it.
   it->SeekForPrev(rocksdb::Slice(to.data(), to.size()));

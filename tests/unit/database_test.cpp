@@ -1,6 +1,7 @@
-// The store's RocksDB with parley's options: its memtable is hashed by key
-// prefix, so scans must find the same keys whether they stay in one prefix or
-// cross many, from the memtable and from files alike.
+// The store's RocksDB with parley's options (memtable inserts hinted by key
+// prefix, a prefix extractor that must not narrow scans): scans find the same
+// keys whether they stay in one user's range or cross many, before and after
+// reopening.
 
 #include "actors/store/database.hpp"
 #include "actors/store/keys.hpp"
