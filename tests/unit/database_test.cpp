@@ -1,7 +1,6 @@
-// The store's RocksDB with parley's options (memtable inserts hinted by key
-// prefix, a prefix extractor that must not narrow scans): scans find the same
-// keys whether they stay in one user's range or cross many, before and after
-// reopening.
+// The store's RocksDB with parley's options: ordered scans find every key
+// whether they stay in one user's range or cross many users, and the last key
+// of a range, from the memtable and again after reopening.
 
 #include "actors/store/database.hpp"
 #include "actors/store/keys.hpp"
