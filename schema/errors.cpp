@@ -28,4 +28,18 @@ bool retryable(wire::ErrorCode code) noexcept {
   }
 }
 
+bool send_refused_for_good(wire::ErrorCode code) noexcept {
+  switch (code) {
+    case wire::ErrorCode::UNKNOWN_USER:
+    case wire::ErrorCode::INVALID_NAME:
+    case wire::ErrorCode::PAYLOAD_TOO_LARGE:
+    case wire::ErrorCode::INVALID_ID:
+    case wire::ErrorCode::UNKNOWN_GROUP:
+    case wire::ErrorCode::NOT_GROUP_MEMBER:
+      return true;
+    default:
+      return false;
+  }
+}
+
 } // namespace parley

@@ -13,4 +13,8 @@ std::string_view to_string(wire::ErrorCode code) noexcept;
 /// Whether the same request may succeed if sent again later.
 bool retryable(wire::ErrorCode code) noexcept;
 
+/// Whether a send refused with this code is never stored, however often it is
+/// sent again. Other refusals of a send may pass (and some may have stored it).
+bool send_refused_for_good(wire::ErrorCode code) noexcept;
+
 } // namespace parley

@@ -55,7 +55,11 @@ struct Prove {
 }
 
 # A message to another user. `id` is chosen by the client; a retransmission with
-# the same id is recognised and answered without a second delivery.
+# the same id is recognised and answered without a second delivery. Sends are
+# stored in the order they arrive: after refusing one for a reason that may pass
+# (unavailable, rateLimited, inboxFull, ...), the node refuses the later ones of
+# that connection too (unavailable; inboxFull: any to that recipient) until that
+# one is sent again, so none overtakes it.
 struct Send {
   id @0 :Data;            # 16 bytes
   to @1 :Text;

@@ -319,7 +319,7 @@ private:
         },
         [this, ticket](const caf::error& err) {
           if (auto send = answered(ticket))
-            request_failed(err, send->id);
+            send_failed(err, send->id);
         });
   }
 
@@ -329,18 +329,26 @@ private:
   /// an error to the client.
   std::optional<std::pair<uint64_t, const member_link*>>
   admit_send(const std::string& id, size_t bytes, const std::string& routed_by) {
+    if (resend_from_) {
+      if (id != *resend_from_) {
+        error(wire::ErrorCode::UNAVAILABLE,
+              "an earlier send was refused; send again from that one", id);
+        return std::nullopt;
+      }
+      resend_from_.reset();
+    }
     // A client keeps at most maxPendingSends unanswered (Welcome says how many).
     // Refusing is the backpressure: CAF 0.17 loses a read resumed in the same
     // loop iteration it was halted in, so halting the socket could stall it.
     if (unanswered_.size() >= settings_->max_pending_sends) {
       error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", id);
-      return std::nullopt;
+      return hold_sends_from(id);
     }
     if (!within_rate(bytes, id))
-      return std::nullopt;
+      return hold_sends_from(id);
     auto home = home_of(routed_by, id);
     if (!home)
-      return std::nullopt;
+      return hold_sends_from(id);
     // Order across nodes: CAF may lose what was sent over a link that broke,
     // but never a message in the middle of one link's stream. So a send goes
     // out only if every unanswered send to that node used the same link;
@@ -349,13 +357,31 @@ private:
     auto& flight = sends_in_flight_[member];
     if (flight.count > 0 && flight.generation != home->generation) {
       error(wire::ErrorCode::UNAVAILABLE, "the link to the home node changed; retry", id);
-      return std::nullopt;
+      return hold_sends_from(id);
     }
     flight.generation = home->generation;
     ++flight.count;
     auto ticket = next_ticket_++;
     unanswered_.emplace(ticket, unanswered_send{id, member, steady::now()});
     return std::make_pair(ticket, home);
+  }
+
+  /// After a send was refused for a reason that may pass, later sends on this
+  /// connection are refused until the client sends that one again: taking them
+  /// now would store them ahead of it, out of the order the client sent them.
+  /// (Refusals for good leave the order alone: that message is never stored.)
+  std::nullopt_t hold_sends_from(const std::string& id) {
+    if (!resend_from_)
+      resend_from_ = id;
+    return std::nullopt;
+  }
+
+  /// A send the home refused (or lost): says why, and holds later sends unless
+  /// it was refused for good.
+  void send_failed(const caf::error& err, const std::string& id) {
+    request_failed(err, id);
+    if (!send_refused_for_good(to_wire_code(err)))
+      hold_sends_from(id);
   }
 
   /// Takes a send off the unanswered list; nothing if it was given up on.
@@ -380,8 +406,10 @@ private:
       if (send.since < limit)
         old.push_back(ticket);
     for (auto ticket : old)
-      if (auto send = answered(ticket))
+      if (auto send = answered(ticket)) {
         error(wire::ErrorCode::UNAVAILABLE, "no answer in time; try again", send->id);
+        hold_sends_from(send->id);
+      }
     if (!old.empty())
       flush();
   }
@@ -553,7 +581,7 @@ private:
         },
         [this, ticket](const caf::error& err) {
           if (auto send = answered(ticket))
-            request_failed(err, send->id);
+            send_failed(err, send->id);
         });
   }
 
@@ -748,6 +776,8 @@ private:
     size_t count = 0;
   };
   std::unordered_map<std::string, in_flight> sends_in_flight_;
+  /// The first send refused for a reason that may pass, until sent again.
+  std::optional<std::string> resend_from_;
   size_t watched_ = 0;
 };
 

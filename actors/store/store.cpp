@@ -231,7 +231,7 @@ private:
       return make_error(wire::ErrorCode::UNKNOWN_USER);
     auto status_key = keys::status(msg.to, msg.from, msg.id);
     auto known = load_status(status_key);
-    if (!known && depth(msg.to) >= settings_->inbox_quota)
+    if (!known && refuse_as_full(msg))
       return make_error(wire::ErrorCode::INBOX_FULL);
     auto rp = self_->make_response_promise();
     if (known) {
@@ -252,6 +252,24 @@ private:
     }
     schedule_flush();
     return caf::delegated<int64_t>();
+  }
+
+  /// Whether a new message is refused for its recipient's full inbox. Once one
+  /// from a sender is, that sender's later ones to the same user are too until
+  /// it comes again, even if the inbox drained meanwhile: a message sent behind
+  /// it may already be on its way, and taking it would store it ahead.
+  bool refuse_as_full(const outgoing_message& msg) {
+    auto pair = msg.to + '\n' + msg.from;  // '\n' is in no user name
+    auto held = refused_as_full_.find(pair);
+    if (held != refused_as_full_.end()) {
+      if (held->second != msg.id)
+        return true;
+      refused_as_full_.erase(held);
+    }
+    if (depth(msg.to) < settings_->inbox_quota)
+      return false;
+    refused_as_full_.emplace(std::move(pair), msg.id);
+    return true;
   }
 
   // -- groups ------------------------------------------------------------------------
@@ -922,6 +940,8 @@ private:
   std::unordered_map<std::string, uint64_t> next_seqs_;
   std::unordered_map<std::string, uint64_t> depths_;  // inbox items per user
   std::unordered_map<std::string, prekey_supply> prekeys_;
+  /// "recipient\nsender" -> the id refused for a full inbox, until sent again.
+  std::unordered_map<std::string, std::string> refused_as_full_;
 
   // Delivery.
   std::unordered_map<std::string, subscription> subscriptions_;

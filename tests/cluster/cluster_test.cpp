@@ -104,17 +104,18 @@ TEST_CASE("cluster: a dead home node makes its users unavailable and loses nothi
   c.node(1).kill_and_wait(SIGKILL);  // bob's home
   auto a = login_via(c.node(0), alice);
   // Sends to bob: a retryable error, no sent tick. Wait until n1 noticed.
-  bool refused = false;
-  for (int i = 0; i < 100 && !refused; ++i) {
-    auto sent = a->send(bob.name, new_message_id(), "while down");
+  std::string refused;
+  for (int i = 0; i < 100 && refused.empty(); ++i) {
+    auto id = new_message_id();
+    auto sent = a->send(bob.name, id, "while down");
     if (!sent) {
       CHECK(sent.error().code == ErrorCode::UNAVAILABLE);
-      refused = true;
+      refused = id;
     } else {
       std::this_thread::sleep_for(50ms);  // sent before the death was noticed
     }
   }
-  REQUIRE(refused);
+  REQUIRE_FALSE(refused.empty());
   // bob cannot log in anywhere, with a clear error.
   client::connection b(c.node(2).client_options());
   REQUIRE(b.connect());
@@ -131,8 +132,11 @@ TEST_CASE("cluster: a dead home node makes its users unavailable and loses nothi
   // Back again: bob's inbox is intact and delivery resumes.
   c.node(1).start();
   c.await_up(0, 1, 2);
+  // The refused one goes first (the node takes nothing from alice's connection
+  // ahead of it), then a new one.
+  send_when_reachable(*a, bob.name, refused, "while down");
   auto again = new_message_id();
-  send_when_reachable(*a, bob.name, again, "after the restart");
+  REQUIRE(a->send(bob.name, again, "after the restart"));
   std::unique_ptr<client::connection> bb;
   for (int i = 0; i < 100 && !bb; ++i) {
     auto conn = std::make_unique<client::connection>(c.node(2).client_options());
@@ -143,14 +147,15 @@ TEST_CASE("cluster: a dead home node makes its users unavailable and loses nothi
       std::this_thread::sleep_for(100ms);
   }
   REQUIRE(bb);
-  auto got = receive_messages(*bb, 101);
+  auto got = receive_messages(*bb, 102);
   size_t before = 0;
   for (auto& m : got)
     before += m.payload.rfind("msg-", 0) == 0 ? 1 : 0;
   CHECK(before == 100);
   for (size_t i = 0; i < 100; ++i)
     CHECK(got[i].payload == numbered(i));
-  CHECK(got[100].id == again);
+  CHECK(got[100].id == refused);
+  CHECK(got[101].id == again);
 }
 
 TEST_CASE("cluster: receipts for a sender whose home is down wait and then arrive") {

@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <set>
 #include <thread>
 
 using namespace parley;
@@ -27,28 +29,47 @@ TEST_CASE("a connection sending faster than its rate gets rateLimited with a wai
     ids.push_back(new_message_id());
     REQUIRE(a->post("bob", ids.back(), "x"));
   }
-  size_t sent = 0, limited = 0;
+  std::set<std::string> sent;
+  std::string first_refused;
   uint32_t wait = 0;
-  while (sent + limited < ids.size()) {
+  size_t held = 0;
+  while (sent.size() + held + (first_refused.empty() ? 0 : 1) < ids.size()) {
     auto e = a->next_event(10s);
     REQUIRE(e);
     REQUIRE(*e);
-    if (auto r = std::get_if<client::receipt>(&**e))
-      sent += r->state == wire::ReceiptState::SENT ? 1 : 0;
+    auto r = std::get_if<client::receipt>(&**e);
+    if (r && r->state == wire::ReceiptState::SENT)
+      sent.insert(r->id);
     if (auto err = std::get_if<client::server_error>(&**e)) {
-      REQUIRE(err->code == ErrorCode::RATE_LIMITED);
       CHECK_FALSE(err->refers_to.empty());
-      wait = std::max(wait, err->retry_after_ms);
-      ++limited;
+      if (first_refused.empty()) {
+        REQUIRE(err->code == ErrorCode::RATE_LIMITED);
+        first_refused = err->refers_to;
+        wait = err->retry_after_ms;
+      } else {
+        // Held behind the refused one, whatever the allowance by then.
+        CHECK(err->code == ErrorCode::UNAVAILABLE);
+        ++held;
+      }
     }
   }
-  CHECK(sent >= 20);
-  CHECK(limited > 0);
+  CHECK(sent.size() >= 20);
+  REQUIRE_FALSE(first_refused.empty());
   CHECK(wait > 0);
-  // Waiting as told is enough.
+  // What was taken is the run before the refused one: nothing after it.
+  auto refused_at = std::find(ids.begin(), ids.end(), first_refused);
+  REQUIRE(refused_at + 1 < ids.end());
+  CHECK(sent == std::set<std::string>(ids.begin(), refused_at));
   std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-  REQUIRE(a->send("bob", new_message_id(), "after waiting"));
-  CHECK(inbox_depth(node, "bob") == sent + 1);  // refused ones were not stored
+  // Waiting as told is enough for the refused one, but a new message must not
+  // go ahead of it; sent again, it is taken, and then the ones behind it.
+  auto jumped = a->send("bob", new_message_id(), "ahead of the refused one");
+  REQUIRE_FALSE(jumped);
+  CHECK(jumped.error().code == ErrorCode::UNAVAILABLE);
+  REQUIRE(a->send("bob", first_refused, "x"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(wait));  // the next token
+  REQUIRE(a->send("bob", *(refused_at + 1), "x"));
+  CHECK(inbox_depth(node, "bob") == sent.size() + 2);  // refused ones were not stored
 }
 
 TEST_CASE("group requests and call signals spend the same allowance as sends") {
@@ -141,22 +162,36 @@ TEST_CASE("a full inbox refuses new messages with inboxFull until it drains") {
     ids.push_back(new_message_id());
     REQUIRE(a->send("bob", ids.back(), numbered(i)));
   }
-  auto full = a->send("bob", new_message_id(), "one too many");
-  REQUIRE_FALSE(full);
-  CHECK(full.error().code == ErrorCode::INBOX_FULL);
   // A retransmission of a stored one is still answered.
   REQUIRE(a->send("bob", ids[0], numbered(0)));
+  auto refused_id = new_message_id();
+  auto full = a->send("bob", refused_id, "one too many");
+  REQUIRE_FALSE(full);
+  CHECK(full.error().code == ErrorCode::INBOX_FULL);
   // bob drains his inbox; there is room again.
   auto b = login(node, bob);
   receive_messages(*b, 5);
   REQUIRE(b->ack("alice", ids, wire::AckState::DELIVERED));
-  bool sent = false;
-  for (int i = 0; i < 100 && !sent; ++i) {
-    sent = static_cast<bool>(a->send("bob", new_message_id(), "room again"));
-    if (!sent)
-      std::this_thread::sleep_for(20ms);
-  }
-  CHECK(sent);
+  for (int i = 0; i < 100 && inbox_depth(node, "bob") > 0; ++i)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(inbox_depth(node, "bob") == 0);
+  // Still, a later message from alice must not go ahead of the refused one,
+  // not even on a new connection (one sent behind it may be on its way).
+  a = login(node, alice);
+  auto later_id = new_message_id();
+  auto later = a->send("bob", later_id, "behind it");
+  REQUIRE_FALSE(later);
+  CHECK(later.error().code == ErrorCode::INBOX_FULL);
+  // Sent again (on a new connection, as this one now holds every send behind
+  // the refused later one), the refused one is taken, then the later one; bob
+  // gets them in that order.
+  a = login(node, alice);
+  REQUIRE(a->send("bob", refused_id, "one too many"));
+  REQUIRE(a->send("bob", later_id, "behind it"));
+  auto got = receive_messages(*b, 2);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].id == refused_id);
+  CHECK(got[1].id == later_id);
 }
 
 TEST_CASE("connections over the node's limit get tooManyConnections") {

@@ -1,5 +1,6 @@
 #include "tools/client/reconnecting_client.hpp"
 
+#include "schema/errors.hpp"
 #include "tools/client/message_id.hpp"
 
 #include <algorithm>
@@ -14,9 +15,9 @@ namespace parley::client {
 // 1. On one connection the node keeps order: a session reads frames in order
 //    and hands each send to the recipient's store actor in that order (actor
 //    messages between two actors keep their order), and the store numbers them
-//    as they come. It never skips one and takes a later one: the window stays
-//    within the node's maxPendingSends, so no send is refused for being one too
-//    many while a later one is taken.
+//    as they come. It never skips one and takes a later one: once it refuses a
+//    send for a reason that may pass (its home unreachable, a rate, a full
+//    inbox), it refuses the later ones too until that one comes again.
 // 2. After a reconnect the client posts again from the oldest message without a
 //    sent tick, in order. So every connection carries an ordered run of the
 //    outbox, and each message is stored at its first arrival (later ones are
@@ -34,21 +35,6 @@ namespace parley::client {
 namespace {
 
 using namespace std::chrono_literals;
-
-/// The node refused this send for good: retrying cannot help.
-bool refused_for_good(wire::ErrorCode code) {
-  switch (code) {
-    case wire::ErrorCode::UNKNOWN_USER:
-    case wire::ErrorCode::INVALID_NAME:
-    case wire::ErrorCode::PAYLOAD_TOO_LARGE:
-    case wire::ErrorCode::INVALID_ID:
-    case wire::ErrorCode::UNKNOWN_GROUP:
-    case wire::ErrorCode::NOT_GROUP_MEMBER:
-      return true;
-    default:
-      return false;
-  }
-}
 
 /// The node refused the login for good.
 bool login_refused_for_good(const failure& why) {
@@ -467,7 +453,7 @@ outcome<done> reconnecting_client::process(std::vector<event>& batch,
         auto i = err->refers_to.empty() ? in_flight_.end() : posted_as(err->refers_to);
         if (i == in_flight_.end()) {
           reported.emplace_back(std::move(*err));
-        } else if (refused_for_good(err->code)) {
+        } else if (send_refused_for_good(err->code)) {
           if (auto ok = store_.mark_failed(i->peer, i->id, err->message); !ok)
             return ok;
           in_flight_.erase(i);
@@ -529,7 +515,7 @@ void reconnecting_client::post_more(std::vector<update>& out) {
       auto payload = wire_payload(m);
       if (!payload) {
         if (payload.error().what == failure::kind::server
-            && refused_for_good(payload.error().code)) {
+            && send_refused_for_good(payload.error().code)) {
           // No keys to seal it with, ever (unknown user): it fails, not waits.
           if (auto ok = store_.mark_failed(m.peer, m.id, payload.error().message); !ok)
             lose_link(ok.error(), out);
