@@ -34,7 +34,8 @@ enum class message_state : uint8_t { stored = 0, delivered = 1, read = 2 };
 
 struct message_status {
   uint64_t seq = 0;        // of the inbox item while it exists
-  message_state state = message_state::stored;
+  message_state state = message_state::stored;  // on disk: stored or read (a
+                           // stored one whose item is gone was delivered)
   int64_t time = 0;        // when it was stored
   std::string group{};     // a group message: its group (hex); its receipts go
                            // to the group's home, not to the sender

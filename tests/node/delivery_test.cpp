@@ -8,6 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <csignal>
+
 using namespace parley;
 using namespace parley::test;
 using wire::AckState;
@@ -158,6 +161,47 @@ TEST_CASE("a retransmitted id is answered every time and delivered once") {
   for (auto& e : barrier(*b, "sink"))
     CHECK_FALSE(std::holds_alternative<client::message>(e));
   CHECK(inbox_depth(f.node, "bob") == 0);
+}
+
+TEST_CASE("a repeated acknowledgement says nothing new - before and after a restart") {
+  fixture f;
+  auto a = login(f.node, f.alice);
+  auto b = login(f.node, f.bob);
+  auto ids = send_all(*a, "bob", payloads(2));
+  receive_messages(*b, 2);
+  REQUIRE(b->ack("alice", ids, AckState::DELIVERED));
+  await_receipt(*a, ids[0], ReceiptState::DELIVERED);
+  await_receipt(*a, ids[1], ReceiptState::DELIVERED);
+  // No tick an acknowledgement gave already, and no inbox item removed twice.
+  auto no_new_ticks = [&](std::initializer_list<ReceiptState> allowed) {
+    barrier(*b, "sink");  // bob's acknowledgements are done
+    for (auto& e : barrier(*a, "sink")) {
+      auto r = std::get_if<client::receipt>(&e);
+      if (r && r->peer == "bob")
+        CHECK(std::find(allowed.begin(), allowed.end(), r->state) != allowed.end());
+    }
+  };
+  REQUIRE(b->ack("alice", ids, AckState::DELIVERED));
+  no_new_ticks({});
+  // From disk, after a restart: delivered still, so only the read tick is new.
+  b.reset();
+  a.reset();
+  f.node.kill_and_wait(SIGKILL);
+  f.node.start();
+  a = login(f.node, f.alice);
+  b = login(f.node, f.bob);
+  REQUIRE(b->ack("alice", {ids[0]}, AckState::DELIVERED));
+  no_new_ticks({});
+  REQUIRE(b->ack("alice", {ids[0]}, AckState::READ));
+  CHECK(await_receipt(*a, ids[0], ReceiptState::READ).peer == "bob");
+  REQUIRE(b->ack("alice", {ids[0]}, AckState::READ));
+  REQUIRE(b->ack("alice", ids, AckState::DELIVERED));
+  no_new_ticks({});
+  // bob's inbox counts none of them: a new message is taken and delivered.
+  auto more = a->send("bob", new_message_id(), "after all that");
+  REQUIRE(more);
+  CHECK(receive_messages(*b, 1)[0].id == more->id);
+  CHECK(inbox_depth(f.node, "bob") == 1);
 }
 
 TEST_CASE("unacknowledged messages come again to the next session - acked ones not") {
