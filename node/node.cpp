@@ -111,7 +111,10 @@ std::string node::start() {
   auto db = database::open(settings_.data_dir, false, error, settings_.rocksdb_options);
   if (!db)
     return "cannot open the store in " + settings_.data_dir + ": " + error;
-  actors_.store = spawn_store(sys_, std::move(db), settings_, metrics_);
+  auto run = begin_store_run(*db, error);
+  if (!run)
+    return "cannot start the store in " + settings_.data_dir + ": " + error;
+  actors_.store = spawn_store(sys_, std::move(db), *run, settings_, metrics_);
   actors_.presence = spawn_presence(sys_, actors_.store, settings_);
   actors_.registry = spawn_registry(sys_, actors_.presence);
   actors_.admin = spawn_admin(sys_, settings_, metrics_);

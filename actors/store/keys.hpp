@@ -3,7 +3,8 @@
 //
 //   "u" name                     user record (identity key)
 //   "i" name 00 seq(8, BE)       one inbox item, in seq order
-//   "q" name                     the next inbox seq of that user
+//   "q"                          the store's run: how often it started (inbox
+//                                seqs of run r start at r << 40)
 //   "m" recipient 00 sender 00 id   a message's status at its recipient's home
 //   "l" name                     last seen
 //   "f" member 00 seq(8, BE)     a receipt waiting to be forwarded to member
@@ -34,7 +35,7 @@ std::string inbox_end(std::string_view name);
 /// The seq at the end of an inbox or forward key.
 uint64_t inbox_seq(std::string_view key) noexcept;
 
-std::string next_seq(std::string_view name);
+std::string store_run();
 
 std::string status(std::string_view recipient, std::string_view sender,
                    std::string_view id);

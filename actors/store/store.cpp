@@ -28,6 +28,9 @@ constexpr auto forward_retry = std::chrono::seconds(1);
 /// Message ids one receipt item carries, at most (its frame stays small).
 constexpr size_t receipt_ids = 256;
 
+/// Inbox seqs of store run r are r << 40 onwards: 2^40 items per user per run.
+constexpr unsigned seq_run_shift = 40;
+
 /// Below this many one-time prekeys, their owner is asked to publish more.
 constexpr uint64_t prekeys_low_threshold = 20;
 
@@ -68,9 +71,10 @@ public:
     // nop
   }
 
-  void init(std::unique_ptr<database> db, const node_settings* settings,
+  void init(std::unique_ptr<database> db, uint64_t run, const node_settings* settings,
             const std::string& self_name, node_metrics* metrics) {
     db_ = std::move(db);
+    first_seq_ = run << seq_run_shift;
     settings_ = settings;
     self_name_ = self_name;
     groups_.emplace(*db_, batch_);
@@ -629,7 +633,6 @@ private:
     item.seq = next++;
     ++depth(user);
     metrics_->inbox_items.fetch_add(1, std::memory_order_relaxed);
-    dirty_seqs_.insert(user);
     batch_.Put(keys::inbox(user, item.seq), encode_inbox(item));
     auto seq = item.seq;
     staged_items_.emplace_back(user, std::move(item));
@@ -706,15 +709,10 @@ private:
     return depths_.emplace(user, n).first->second;
   }
 
+  /// The seq the user's next inbox item gets: this run's first for a user not
+  /// given one yet (above all that wait from earlier runs).
   uint64_t& next_seq(const std::string& user) {
-    auto i = next_seqs_.find(user);
-    if (i != next_seqs_.end())
-      return i->second;
-    std::string value;
-    uint64_t next = 1;
-    if (db_->get(keys::next_seq(user), &value).ok())
-      next = decode_u64(value).value_or(1);
-    return next_seqs_.emplace(user, next).first->second;
+    return next_seqs_.try_emplace(user, first_seq_).first->second;
   }
 
   // -- group commit ----------------------------------------------------------------
@@ -729,8 +727,6 @@ private:
 
   void flush() {
     flush_scheduled_ = false;
-    for (auto& user : dirty_seqs_)
-      batch_.Put(keys::next_seq(user), encode_u64(next_seqs_[user]));
     metrics_->saw_mailbox(self_->mailbox().size());
     auto ops = batch_.Count();
     auto started = std::chrono::steady_clock::now();
@@ -742,7 +738,6 @@ private:
     }
     batch_.Clear();
     groups_->clear_staged();
-    dirty_seqs_.clear();
     staged_status_.clear();
     staged_seen_.clear();
     staged_consumed_.clear();
@@ -825,8 +820,7 @@ private:
     prekeys_.clear();
     staged_items_.clear();
     users_.clear();
-    next_seqs_.clear();
-    depths_.clear();
+    depths_.clear();  // next_seqs_ stay: a seq of the failed batch is not reused
     int64_t items = 0;  // the staged ones were counted and are not there
     db_->scan("i", "j", [&items](std::string_view, std::string_view) {
       ++items;
@@ -951,10 +945,10 @@ private:
   std::vector<std::pair<std::string, inbox_item>> staged_items_;
   std::unordered_map<std::string, message_status> staged_status_;
   std::unordered_map<std::string, uint64_t> staged_seen_;
-  std::unordered_set<std::string> dirty_seqs_;
 
   // Caches of what is on disk (or staged).
   std::unordered_map<std::string, std::string> users_;  // name -> identity key
+  uint64_t first_seq_ = 0;  // of this run
   std::unordered_map<std::string, uint64_t> next_seqs_;
   std::unordered_map<std::string, uint64_t> depths_;  // inbox items per user
   std::unordered_map<std::string, prekey_supply> prekeys_;
@@ -970,22 +964,43 @@ private:
 
 using store_actor = caf::stateful_actor<store_state>;
 
-caf::behavior store_impl(store_actor* self, database* db,
+caf::behavior store_impl(store_actor* self, database* db, uint64_t run,
                          const node_settings* settings, node_metrics* metrics) {
-  self->state.init(std::unique_ptr<database>(db), settings, settings->cluster_name,
+  self->state.init(std::unique_ptr<database>(db), run, settings, settings->cluster_name,
                    metrics);
   return self->state.make_behavior();
 }
 
 } // namespace
 
-caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db,
+std::optional<uint64_t> begin_store_run(database& db, std::string& error) {
+  std::string value;
+  auto read = db.get(keys::store_run(), &value);
+  if (!read.ok() && !read.IsNotFound()) {
+    error = read.ToString();
+    return std::nullopt;
+  }
+  uint64_t run = read.ok() ? decode_u64(value).value_or(0) + 1 : 1;
+  if (run >= uint64_t{1} << (64 - seq_run_shift)) {
+    error = "the store has run out of runs";
+    return std::nullopt;
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(keys::store_run(), encode_u64(run));
+  if (auto written = db.write(batch, true); !written.ok()) {
+    error = written.ToString();
+    return std::nullopt;
+  }
+  return run;
+}
+
+caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db, uint64_t run,
                        const node_settings& settings, node_metrics& metrics) {
   // Scheduled, not detached: a detached actor's thread waits at shutdown until
   // every reference to the actor is gone, and in a cluster under load some
   // reference outlived that wait in ~actor_system (1 stop in ~10 hung there,
   // cause inside CAF not found). Its fsync blocks a scheduler thread instead.
-  return sys.spawn(store_impl, db.release(), &settings, &metrics);
+  return sys.spawn(store_impl, db.release(), run, &settings, &metrics);
 }
 
 } // namespace parley

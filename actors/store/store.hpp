@@ -60,8 +60,13 @@ namespace parley {
 
 struct node_metrics;
 
-/// `settings` and `metrics` must outlive the store.
-caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db,
+/// Counts a new run of the store on `db` (durably) and returns it, or "" in
+/// `error` if it could not. Inbox seqs of run r start at r << 40: above every
+/// seq an earlier run handed out, with no per-user counter to write.
+std::optional<uint64_t> begin_store_run(database& db, std::string& error);
+
+/// `settings` and `metrics` must outlive the store; `run` is begin_store_run's.
+caf::actor spawn_store(caf::actor_system& sys, std::unique_ptr<database> db, uint64_t run,
                        const node_settings& settings, node_metrics& metrics);
 
 } // namespace parley

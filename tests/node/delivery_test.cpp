@@ -204,6 +204,30 @@ TEST_CASE("a repeated acknowledgement says nothing new - before and after a rest
   CHECK(inbox_depth(f.node, "bob") == 1);
 }
 
+TEST_CASE("inbox seqs never repeat - not after a drained inbox and a restart either") {
+  fixture f;
+  auto a = login(f.node, f.alice);
+  auto b = login(f.node, f.bob);
+  auto first = send_all(*a, "bob", {"first"});
+  auto got = receive_messages(*b, 1);
+  REQUIRE(b->ack("alice", first, AckState::DELIVERED));
+  await_receipt(*a, first[0], ReceiptState::DELIVERED);
+  b.reset();
+  a.reset();
+  f.node.kill_and_wait(SIGKILL);
+  f.node.start();
+  a = login(f.node, f.alice);
+  b = login(f.node, f.bob);
+  auto second = send_all(*a, "bob", {"second"});
+  auto again = receive_messages(*b, 1);
+  CHECK(again[0].id == second[0]);
+  CHECK(again[0].seq > got[0].seq);
+  // A late repeat of the first acknowledgement cannot touch the second message.
+  REQUIRE(b->ack("alice", first, AckState::DELIVERED));
+  barrier(*b, "sink");
+  CHECK(inbox_depth(f.node, "bob") == 1);
+}
+
 TEST_CASE("unacknowledged messages come again to the next session - acked ones not") {
   fixture f;
   auto a = login(f.node, f.alice);
