@@ -81,7 +81,7 @@ node_config::node_config() {
     .add(s.max_prekeys, "max-prekeys", "one-time prekeys kept per user")
     .add(s.read_chunk, "read-chunk",
          "bytes a connection reads at once (each idle connection holds one)")
-    .add(s.fsync, "fsync", "fsync the WAL for each write batch")
+    .add(s.fsync, "fsync", "fsync the WAL for each write batch that promises durability")
     .add(s.rocksdb_options, "rocksdb-options",
          "RocksDB options over parley's, e.g. \"write_buffer_size=16777216\"")
     .add(s.presence_flush_interval, "presence-flush-interval",

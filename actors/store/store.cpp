@@ -116,7 +116,7 @@ public:
       [this](last_seen_atom, const last_seen_batch& times) {
         for (auto& [user, time] : times)
           batch_.Put(keys::last_seen(user), encode_u64(static_cast<uint64_t>(time)));
-        schedule_flush();
+        schedule_flush(false);
       },
       [this](last_seen_atom, const std::string& user) -> caf::result<int64_t> {
         if (!identity_key(user))
@@ -460,7 +460,7 @@ private:
       stage_receipt(r, {std::make_move_iterator(local_ids.begin() + i + 1),
                         std::make_move_iterator(local_ids.begin() + end)});
     }
-    schedule_flush();
+    schedule_flush(false);
   }
 
   /// The member that is the home of a user or group.
@@ -614,7 +614,7 @@ private:
         continue;
       remove_inbox_item(user, seq);
     }
-    schedule_flush();
+    schedule_flush(false);
   }
 
   void on_down(const caf::down_msg& msg) {
@@ -717,7 +717,13 @@ private:
 
   // -- group commit ----------------------------------------------------------------
 
-  void schedule_flush() {
+  /// Without `durable`, the batch is written but not fsynced unless something
+  /// else in it needs that: acknowledgements and last-seen times promise no
+  /// one anything on disk. A killed node loses none of them (the WAL is
+  /// written); a machine that dies loses the last ones, and the messages they
+  /// acknowledged come again and are acknowledged again (devices keep ids).
+  void schedule_flush(bool durable = true) {
+    sync_batch_ = sync_batch_ || durable;
     if (flush_scheduled_)
       return;
     flush_scheduled_ = true;
@@ -730,7 +736,9 @@ private:
     metrics_->saw_mailbox(self_->mailbox().size());
     auto ops = batch_.Count();
     auto started = std::chrono::steady_clock::now();
-    auto status = ops > 0 ? db_->write(batch_, settings_->fsync) : rocksdb::Status::OK();
+    auto sync = settings_->fsync && sync_batch_;
+    sync_batch_ = false;
+    auto status = ops > 0 ? db_->write(batch_, sync) : rocksdb::Status::OK();
     if (ops > 0) {
       metrics_->batch_size.observe(ops);
       metrics_->commit_latency.observe(
@@ -927,6 +935,7 @@ private:
   // The batch being staged and who waits for it.
   rocksdb::WriteBatch batch_;
   bool flush_scheduled_ = false;
+  bool sync_batch_ = false;  // something staged needs the fsync
   std::vector<caf::response_promise> ok_replies_;
   std::vector<std::pair<caf::response_promise, int64_t>> append_replies_;
   std::vector<std::pair<caf::response_promise, std::pair<uint32_t, bool>>> count_replies_;
