@@ -686,7 +686,7 @@ private:
   std::optional<message_status> load_acked_status(const std::string& user,
                                                   const std::string& key) {
     if (auto i = staged_status_.find(key); i != staged_status_.end())
-      return i->second;
+      return i->second;  // as staged (a staged item is not on disk yet)
     auto status = load_status(key);
     std::string ignored;
     if (status && status->state == message_state::stored
@@ -955,10 +955,12 @@ private:
   std::unordered_map<std::string, message_status> staged_status_;
   std::unordered_map<std::string, uint64_t> staged_seen_;
 
+  // Inbox seqs: this run's first, and each user's next.
+  uint64_t first_seq_ = 0;
+  std::unordered_map<std::string, uint64_t> next_seqs_;
+
   // Caches of what is on disk (or staged).
   std::unordered_map<std::string, std::string> users_;  // name -> identity key
-  uint64_t first_seq_ = 0;  // of this run
-  std::unordered_map<std::string, uint64_t> next_seqs_;
   std::unordered_map<std::string, uint64_t> depths_;  // inbox items per user
   std::unordered_map<std::string, prekey_supply> prekeys_;
   /// "recipient\nsender" -> the id refused for a full inbox, until sent again.
