@@ -263,16 +263,18 @@ private:
   /// it comes again, even if the inbox drained meanwhile: a message sent behind
   /// it may already be on its way, and taking it would store it ahead.
   bool refuse_as_full(const outgoing_message& msg) {
-    auto pair = msg.to + '\n' + msg.from;  // '\n' is in no user name
-    auto held = refused_as_full_.find(pair);
-    if (held != refused_as_full_.end()) {
-      if (held->second != msg.id)
-        return true;
-      refused_as_full_.erase(held);
+    auto pair = [&] { return msg.to + '\n' + msg.from; };  // '\n' is in no name
+    if (!refused_as_full_.empty()) {  // (no key built per message otherwise)
+      auto held = refused_as_full_.find(pair());
+      if (held != refused_as_full_.end()) {
+        if (held->second != msg.id)
+          return true;
+        refused_as_full_.erase(held);
+      }
     }
     if (depth(msg.to) < settings_->inbox_quota)
       return false;
-    refused_as_full_.emplace(std::move(pair), msg.id);
+    refused_as_full_.emplace(pair(), msg.id);
     return true;
   }
 

@@ -31,6 +31,18 @@ struct fixture {
     bob = register_user(node, "bob");
     sink = register_user(node, "sink");
   }
+
+  /// kill -9s the node and starts it again on its data; logs alice (a) and bob
+  /// (b) in again.
+  void kill_restart_and_log_in(std::unique_ptr<client::connection>& a,
+                               std::unique_ptr<client::connection>& b) {
+    b.reset();
+    a.reset();
+    node.kill_and_wait(SIGKILL);
+    node.start();
+    a = login(node, alice);
+    b = login(node, bob);
+  }
 };
 
 std::vector<std::string> payloads(size_t n) {
@@ -184,12 +196,7 @@ TEST_CASE("a repeated acknowledgement says nothing new - before and after a rest
   REQUIRE(b->ack("alice", ids, AckState::DELIVERED));
   no_new_ticks({});
   // From disk, after a restart: delivered still, so only the read tick is new.
-  b.reset();
-  a.reset();
-  f.node.kill_and_wait(SIGKILL);
-  f.node.start();
-  a = login(f.node, f.alice);
-  b = login(f.node, f.bob);
+  f.kill_restart_and_log_in(a, b);
   REQUIRE(b->ack("alice", {ids[0]}, AckState::DELIVERED));
   no_new_ticks({});
   REQUIRE(b->ack("alice", {ids[0]}, AckState::READ));
@@ -212,12 +219,7 @@ TEST_CASE("inbox seqs never repeat - not after a drained inbox and a restart eit
   auto got = receive_messages(*b, 1);
   REQUIRE(b->ack("alice", first, AckState::DELIVERED));
   await_receipt(*a, first[0], ReceiptState::DELIVERED);
-  b.reset();
-  a.reset();
-  f.node.kill_and_wait(SIGKILL);
-  f.node.start();
-  a = login(f.node, f.alice);
-  b = login(f.node, f.bob);
+  f.kill_restart_and_log_in(a, b);
   auto second = send_all(*a, "bob", {"second"});
   auto again = receive_messages(*b, 1);
   CHECK(again[0].id == second[0]);
