@@ -52,7 +52,7 @@ private:
   std::vector<std::unique_ptr<node_process>> nodes_;
 };
 
-/// A free loopback TCP port (bound once and released).
+/// A free loopback TCP port below the ephemeral range (bound once and released).
 uint16_t free_port();
 
 } // namespace parley::test
