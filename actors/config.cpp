@@ -4,9 +4,24 @@
 #include "actors/group/group_messages.hpp"
 #include "actors/messages.hpp"
 
+#include <sched.h>
+
 #include <thread>
 
 namespace parley {
+
+namespace {
+
+/// The cores this process may run on (its affinity mask, e.g. under taskset),
+/// which std::thread::hardware_concurrency does not look at.
+size_t usable_cores() {
+  cpu_set_t mask;
+  if (sched_getaffinity(0, sizeof(mask), &mask) == 0)
+    return std::max(1, CPU_COUNT(&mask));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+} // namespace
 
 std::string node_settings::validate() const {
   if (max_frame < max_payload + 512)
@@ -116,9 +131,10 @@ node_config::node_config() {
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(500)});
   set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
   // The scheduler's default of max(cores, 4) threads raises latency on small
-  // machines (see shared/notes/libraries.md): use the core count.
-  auto cores = std::max(2u, std::thread::hardware_concurrency());
-  set("scheduler.max-threads", static_cast<size_t>(cores));
+  // machines (see shared/notes/libraries.md): one per core this process may run
+  // on. Idle workers poll to steal work, so on a node pinned to one core a
+  // second one only takes time from the first (docs/BENCHMARKS.md, row 21).
+  set("scheduler.max-threads", usable_cores());
   add_message_type<outgoing_message>("parley.outgoing_message");
   add_message_type<inbox_item>("parley.inbox_item");
   add_message_type<inbox_items>("parley.inbox_items");
