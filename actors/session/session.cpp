@@ -63,6 +63,16 @@ public:
     return {
       [this](const caf::io::new_data_msg& msg) { on_data(msg); },
       [this](const caf::io::connection_closed_msg&) { self_->quit(); },
+      [this](flush_atom) {
+        write_scheduled_ = false;
+        write_queued();
+      },
+      [this](const caf::io::data_transferred_msg& msg) {
+        if (msg.remaining == 0 && caf_writing_) {
+          caf_writing_ = false;
+          self_->ack_writes(hdl_, false);
+        }
+      },
       [this](deliver_atom, const inbox_items& items) {
         auto now = now_ms();
         for (auto& item : items) {
@@ -148,7 +158,9 @@ private:
         close(wire::ErrorCode::MALFORMED_FRAME, "invalid segment table");
         return;
     }
-    flush();
+    // Now, not later: CAF flushes the buffer itself after each new_data_msg,
+    // and frames it took would go out behind ones written here afterwards.
+    write_queued();
   }
 
   void handle(bad_request& r) {
@@ -684,10 +696,46 @@ private:
     return self_->wr_buf(hdl_);
   }
 
-  /// Hands written frames to the socket; a peer that does not read is cut off.
+  /// Hands written frames to the socket once this turn's messages are handled
+  /// (one write for all of them); a peer that does not read is cut off.
   void flush() {
     if (phase_ == phase::closing)
       return;
+    if (caf_writing_)
+      return hand_to_caf();
+    if (!write_scheduled_ && !out().empty()) {
+      write_scheduled_ = true;
+      self_->send(self_, flush_atom::value);  // behind what the mailbox holds
+    }
+  }
+
+  /// Writes straight to the socket. CAF's own flush sets write interest in
+  /// epoll and clears it once written: two epoll_ctl calls and a wakeup per
+  /// write, most of the syscalls of a lightly loaded node. Only what the socket
+  /// does not take now is left to CAF's writer, which says when it is done
+  /// (data_transferred_msg); until then every frame queues behind it. Nothing
+  /// may sit in the buffer when CAF could flush it on its own (on_data).
+  void write_queued() {
+    if (phase_ == phase::closing || caf_writing_)
+      return;
+    auto& buf = out();
+    if (buf.empty())
+      return;
+    auto n = ::send(static_cast<int>(hdl_.id()), buf.data(), buf.size(),
+                    MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(buf.size())) {
+      buf.clear();
+      return;
+    }
+    if (n > 0)
+      buf.erase(buf.begin(), buf.begin() + n);
+    // The socket is full, or failed: CAF's writer waits, or reports the error.
+    caf_writing_ = true;
+    self_->ack_writes(hdl_, true);
+    hand_to_caf();
+  }
+
+  void hand_to_caf() {
     self_->flush(hdl_);
     // What is still queued behind the write in progress.
     if (self_->wr_buf(hdl_).size() > settings_->max_outgoing_bytes)
@@ -779,6 +827,8 @@ private:
   /// The first send refused for a reason that may pass, until sent again.
   std::optional<std::string> resend_from_;
   size_t watched_ = 0;
+  bool write_scheduled_ = false;  // a flush_atom to self is on its way
+  bool caf_writing_ = false;      // CAF's writer holds frames not yet written
 };
 
 using session_broker = caf::io::stateful_broker<session_state>;

@@ -20,12 +20,12 @@ namespace {
 
 struct fixture {
   temp_dir dir;
-  node_process node{dir.path()};
+  node_process node;
   test_user alice;
   test_user bob;
   test_user sink;  // receives barrier messages
 
-  fixture() {
+  explicit fixture(std::vector<std::string> args = {}) : node(dir.path(), std::move(args)) {
     node.start();
     alice = register_user(node, "alice");
     bob = register_user(node, "bob");
@@ -100,6 +100,35 @@ TEST_CASE("messages to an offline user wait in its inbox and arrive in order") {
   auto rest = barrier(*b, "sink");
   for (auto& e : rest)
     CHECK_FALSE(std::holds_alternative<client::message>(e));  // nothing twice
+  CHECK(inbox_depth(f.node, "bob") == 0);
+}
+
+TEST_CASE("a client that pauses reading gets every frame whole and in order") {
+  // The node writes to a socket directly until it is full, then leaves the
+  // rest to CAF's writer until that has written everything: nothing may be
+  // lost, doubled or cut at the switch, either way. (A peer's socket buffers
+  // take a few MB: more than that is queued, under the outgoing limit.)
+  fixture f{{"--parley.max-outgoing-bytes=33554432"}};
+  auto opts = f.node.client_options();
+  opts.receive_buffer = 4096;
+  client::connection b(opts);
+  REQUIRE(b.connect());
+  REQUIRE(b.login("bob", f.bob.id));
+  auto a = login(f.node, f.alice);
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::string> sent;
+    for (size_t i = 0; i < 100; ++i)
+      sent.push_back(numbered(i) + std::string(60000, static_cast<char>('a' + round)));
+    // bob reads nothing while 6 MB are pushed to him.
+    auto ids = send_all(*a, "bob", sent, 100);
+    auto got = receive_messages(b, sent.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      CHECK(got[i].payload == sent[i]);
+      CHECK(got[i].id == ids[i]);
+    }
+    REQUIRE(b.ack("alice", ids, AckState::DELIVERED));
+  }
+  barrier(b, "sink");
   CHECK(inbox_depth(f.node, "bob") == 0);
 }
 
