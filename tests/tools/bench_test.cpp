@@ -27,7 +27,8 @@ struct run_result {
 /// Runs parley-bench against `node` with `args` (shell words) and --json.
 run_result bench(const node_process& node, const temp_dir& dir, const std::string& args) {
   auto err_path = dir / "bench.err";
-  auto cmd = std::string(PARLEY_BENCH_BIN) + " --port " + std::to_string(node.port())
+  // A run that hangs fails (timeout's exit code 124) instead of stalling the suite.
+  auto cmd = "timeout 120 " + std::string(PARLEY_BENCH_BIN) + " --port " + std::to_string(node.port())
              + " --json --quiet " + args + " 2> " + err_path;
   auto ran = run_command(cmd);
   run_result r{ran.exit_code, std::move(ran.out), {}};
@@ -87,6 +88,19 @@ TEST_CASE("parley-bench w2 over three processes: nothing lost, nothing twice") {
   check_books(r.out);
   // The window's figures are part of the whole run's.
   CHECK(field(r.out, "rates", "delivered_per_s") > 0);
+}
+
+TEST_CASE("parley-bench w3 ends when every send is answered before its window closes") {
+  // At 20 messages a second nothing is outstanding at the window's end: each
+  // worker reports the window and its drain at once, in one read of its
+  // coordinator, which must take both in order.
+  temp_dir dir;
+  node_process node{dir.path()};
+  node.start();
+  auto r = bench(node, dir, "w3 --users 10 --rate 20 --seconds 1");
+  INFO(r.out << "\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+  check_books(r.out);
 }
 
 TEST_CASE("parley-bench w4: an offline user's inbox drains whole") {

@@ -128,7 +128,7 @@ bool coordinator::start(const std::vector<slice>& slices, const script& work) {
 std::optional<report> coordinator::wait_all(const std::string& phase) {
   auto arrived = [&] {
     for (auto& w : workers_)
-      if (w.arrived != phase)
+      if (w.arrivals.empty())
         return false;
     return true;
   };
@@ -136,8 +136,12 @@ std::optional<report> coordinator::wait_all(const std::string& phase) {
     return std::nullopt;
   report merged;
   for (auto& w : workers_) {
-    merged.merge(w.arrival);
-    w.arrived.clear();
+    if (w.arrivals.front().first != phase) {
+      failure_ = "a worker arrived at " + w.arrivals.front().first + ", not " + phase;
+      return std::nullopt;
+    }
+    merged.merge(w.arrivals.front().second);
+    w.arrivals.pop_front();
   }
   return merged;
 }
@@ -272,10 +276,11 @@ void coordinator::on_line(worker& w, const std::string& line) {
     w.progress.parse(rest);
   } else if (word == "arrive") {
     auto [phase, figures] = split_word(rest);
-    if (!w.arrival.parse(figures) && failure_.empty())
+    report arrival;
+    if (!arrival.parse(figures) && failure_.empty())
       failure_ = "a worker's figures do not parse";
-    w.progress.counts = w.arrival.counts;
-    w.arrived = std::string(phase);
+    w.progress.counts = arrival.counts;
+    w.arrivals.emplace_back(std::string(phase), std::move(arrival));
   } else if (word == "result") {
     if (!w.result.parse(rest) && failure_.empty())
       failure_ = "a worker's report does not parse";

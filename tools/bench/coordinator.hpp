@@ -15,6 +15,7 @@
 #include "tools/bench/stats.hpp"
 #include "tools/bench/users.hpp"
 
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -86,8 +87,9 @@ private:
     pid_t pid = -1;
     control_channel channel;
     report progress;
-    std::string arrived;  // phase it waits at, or ""
-    report arrival;
+    // Phases it arrived at and not yet waited for, oldest first, with its
+    // figures: a worker may pass two before the coordinator reads either.
+    std::deque<std::pair<std::string, report>> arrivals;
     bool has_result = false;
     report result;
     bool open = true;
