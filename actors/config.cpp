@@ -30,8 +30,8 @@ std::string node_settings::validate() const {
     return "parley.missed-heartbeats must be at least 1";
   if (heartbeat_interval <= caf::timespan{0})
     return "parley.heartbeat-interval must be positive";
-  if (inbox_window == 0)
-    return "parley.inbox-window must be at least 1";
+  if (inbox_window == 0 || inbox_window_bytes == 0)
+    return "parley.inbox-window and parley.inbox-window-bytes must be at least 1";
   if (rate_bytes * 2 < static_cast<double>(max_payload))
     return "parley.rate-bytes must be at least half of parley.max-payload";
   if (rate_messages <= 0 || login_rate <= 0 || login_failures == 0)
@@ -79,6 +79,9 @@ node_config::node_config() {
          "unanswered sends per connection; more are refused (tooManyPending)")
     .add(s.inbox_window, "inbox-window",
          "inbox items sent to a client and not yet acknowledged, at most")
+    .add(s.inbox_window_bytes, "inbox-window-bytes",
+         "bytes of inbox items sent to a client and not yet acknowledged: at most "
+         "this plus one item")
     .add(s.max_watched, "max-watched",
          "users one connection may watch for presence changes")
     .add(s.max_connections, "max-connections",

@@ -38,7 +38,8 @@ struct node_settings {
   size_t max_frame = 64 * 1024 + 1024;
   size_t max_outgoing_bytes = 1024 * 1024;
   size_t max_pending_sends = 1024;
-  size_t inbox_window = 256;
+  size_t inbox_window = 4096;
+  size_t inbox_window_bytes = 512 * 1024;
   size_t max_watched = 1024;
   size_t max_connections = 9000;     // per node; more are refused
   size_t inbox_quota = 500000;       // undelivered items per user

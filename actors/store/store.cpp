@@ -56,12 +56,59 @@ struct subscription {
   caf::actor session;
   /// Items below this seq were pushed to this session or are gone.
   uint64_t next_push = 0;
-  /// Pushed and not yet acknowledged, with what each is.
-  std::unordered_map<uint64_t, item_kind> in_flight;
+  /// Pushed and not yet acknowledged, with what each is and its size.
+  struct pushed {
+    item_kind kind;
+    size_t bytes;
+  };
+  std::unordered_map<uint64_t, pushed> in_flight;
+  size_t in_flight_bytes = 0;
   /// The status of each message among them, by status key: its acknowledgement
   /// needs no read of the status record.
   std::unordered_map<std::string, message_status> unacked;
+
+  /// The window is full at parley.inbox-window items or parley.inbox-window-bytes
+  /// bytes: a session holds what it was pushed until the client reads it, and a
+  /// backlog of large messages must not outgrow parley.max-outgoing-bytes there.
+  bool window_full(const node_settings& settings) const {
+    return in_flight.size() >= settings.inbox_window
+           || in_flight_bytes >= settings.inbox_window_bytes;
+  }
+
+  void add_in_flight(uint64_t seq, item_kind kind, size_t bytes) {
+    if (in_flight.emplace(seq, pushed{kind, bytes}).second)
+      in_flight_bytes += bytes;
+  }
+
+  /// Whether `seq` was in flight (and now is not).
+  bool remove_in_flight(uint64_t seq) {
+    auto i = in_flight.find(seq);
+    if (i == in_flight.end())
+      return false;
+    in_flight_bytes -= i->second.bytes;
+    in_flight.erase(i);
+    return true;
+  }
+
+  /// Forgets everything pushed: it will be pushed again from the inbox's head.
+  void restart() {
+    next_push = 0;
+    in_flight.clear();
+    in_flight_bytes = 0;
+    unacked.clear();
+  }
 };
+
+/// About the bytes an item takes on the wire (its frame's variable parts).
+size_t item_bytes(const inbox_item& item) {
+  auto bytes = 64 + item.peer.size() + item.id.size() + item.payload.size()
+               + item.group.size() + item.name.size();
+  for (auto& member : item.members)
+    bytes += member.size() + 8;
+  for (auto& id : item.more_ids)
+    bytes += id.size() + 8;
+  return bytes;
+}
 
 class store_state {
 public:
@@ -402,9 +449,7 @@ private:
     if (sub.session)
       users_by_session_.erase(sub.session.address());
     sub.session = session;
-    sub.next_push = 0;
-    sub.in_flight.clear();
-    sub.unacked.clear();
+    sub.restart();
     users_by_session_[session.address()] = user;
     self_->monitor(session);
     // A user who publishes keys hears at login when it should publish more.
@@ -612,7 +657,7 @@ private:
     // receipt.
     for (auto seq : seqs) {
       auto j = i->second.in_flight.find(seq);
-      if (j == i->second.in_flight.end() || j->second == item_kind::message)
+      if (j == i->second.in_flight.end() || j->second.kind == item_kind::message)
         continue;
       remove_inbox_item(user, seq);
     }
@@ -648,7 +693,7 @@ private:
     --depth(user);
     metrics_->inbox_items.fetch_sub(1, std::memory_order_relaxed);
     if (auto i = subscriptions_.find(user); i != subscriptions_.end()) {
-      if (i->second.in_flight.erase(seq) > 0)
+      if (i->second.remove_in_flight(seq))
         touched_.insert(user);
     }
   }
@@ -841,9 +886,7 @@ private:
     if (routes_)
       find_pending_forwards();
     for (auto& [user, sub] : subscriptions_) {
-      sub.next_push = 0;
-      sub.in_flight.clear();
-      sub.unacked.clear();
+      sub.restart();
       touched_.insert(user);
     }
     schedule_flush();  // retry the refills, which read what is really on disk
@@ -857,7 +900,7 @@ private:
       if (i == subscriptions_.end())
         continue;
       auto& sub = i->second;
-      if (sub.next_push != item.seq || sub.in_flight.size() >= settings_->inbox_window)
+      if (sub.next_push != item.seq || sub.window_full(*settings_))
         continue;  // older items wait on disk, or the window is full
       note_pushed(user, sub, item);
       sub.next_push = item.seq + 1;
@@ -867,7 +910,7 @@ private:
   }
 
   void note_pushed(const std::string& user, subscription& sub, const inbox_item& item) {
-    sub.in_flight.emplace(item.seq, item.what());
+    sub.add_in_flight(item.seq, item.what(), item_bytes(item));
     if (item.what() == item_kind::message)
       sub.unacked.emplace(keys::status(user, item.peer, item.id),
                           message_status{item.seq, message_state::stored, item.time,
@@ -890,9 +933,8 @@ private:
   /// Reads waiting items from disk into the session's free window.
   void refill(const std::string& user, subscription& sub) {
     auto end = next_seq(user);
-    if (sub.next_push >= end || sub.in_flight.size() >= settings_->inbox_window)
+    if (sub.next_push >= end || sub.window_full(*settings_))
       return;
-    auto room = settings_->inbox_window - sub.in_flight.size();
     auto& out = outgoing_[user];
     bool filled = false;
     auto status = db_->scan(
@@ -908,7 +950,7 @@ private:
           out.push_back(std::move(*item));
         }
         sub.next_push = seq + 1;
-        filled = --room == 0;
+        filled = sub.window_full(*settings_);
         return !filled;
       });
     if (!status.ok()) {

@@ -10,8 +10,8 @@
 // sender's single tick means the message is on disk.
 //
 // Delivery: a session subscribes for its user's inbox. The store pushes committed
-// items to it in seq order, at most parley.inbox-window unacknowledged at a time;
-// the rest wait on disk and are read in order as acknowledgements free the window.
+// items to it in seq order, at most parley.inbox-window items and about
+// parley.inbox-window-bytes unacknowledged at a time; the rest wait on disk and are read in order as acknowledgements free the window.
 // A user with 100,000 waiting items costs the node one window, not the inbox.
 //
 // Requests and their answers:

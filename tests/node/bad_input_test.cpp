@@ -194,7 +194,8 @@ TEST_CASE("a connection that never logs in is closed after the login timeout") {
 
 TEST_CASE("a client that stops reading is cut off - its messages stay in the inbox") {
   // Small queue, large window: the outgoing queue limit is what stops it.
-  fixture f{{"--parley.max-outgoing-bytes=262144", "--parley.inbox-window=100000"}};
+  fixture f{{"--parley.max-outgoing-bytes=262144", "--parley.inbox-window=100000",
+             "--parley.inbox-window-bytes=1000000000"}};
   auto opts = f.node.client_options();
   opts.receive_buffer = 4096;
   client::connection b(opts);

@@ -107,8 +107,9 @@ TEST_CASE("a client that pauses reading gets every frame whole and in order") {
   // The node writes to a socket directly until it is full, then leaves the
   // rest to CAF's writer until that has written everything: nothing may be
   // lost, doubled or cut at the switch, either way. (A peer's socket buffers
-  // take a few MB: more than that is queued, under the outgoing limit.)
-  fixture f{{"--parley.max-outgoing-bytes=33554432"}};
+  // take a few MB: more than that is queued, under the outgoing limit and a
+  // window that lets all 6 MB out unacknowledged.)
+  fixture f{{"--parley.max-outgoing-bytes=33554432", "--parley.inbox-window-bytes=33554432"}};
   auto opts = f.node.client_options();
   opts.receive_buffer = 4096;
   client::connection b(opts);

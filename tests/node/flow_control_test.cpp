@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 using namespace parley;
 using namespace parley::test;
 
@@ -90,4 +92,71 @@ TEST_CASE("a 100000-message inbox drains in order within a bounded window") {
   for (auto& e : barrier(*b, "sink"))
     CHECK_FALSE(std::holds_alternative<client::message>(e));
   CHECK(inbox_depth(node, "bob") == 0);
+}
+
+TEST_CASE("a backlog of large messages reaches a slow reader whole - the window counts bytes") {
+  // 400 x 60 KB wait for bob: 24 MB, far over the 1 MiB a session queues for a
+  // client that does not keep up before it cuts it off. The window bounds the
+  // bytes pushed and unacknowledged too, so bob, slow as he is, is never cut off
+  // and his backlog drains.
+  using namespace std::chrono_literals;
+  constexpr size_t total = 400;
+  temp_dir dir;
+  node_process node{dir.path()};
+  node.start();
+  auto alice = register_user(node, "alice");
+  auto bob = register_user(node, "bob");
+  register_user(node, "sink");
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < total; ++i)
+    payloads.push_back(numbered(i) + std::string(60 * 1024, 'p'));
+  {
+    auto a = login(node, alice);
+    send_all(*a, "bob", payloads, 64);
+  }
+  REQUIRE(inbox_depth(node, "bob") == total);
+
+  auto opts = node.client_options();
+  opts.receive_buffer = 4096;
+  client::connection b(opts);
+  REQUIRE(b.connect());
+  REQUIRE(b.login("bob", bob.id));
+  std::this_thread::sleep_for(500ms);  // bob reads nothing while the node pushes
+  for (size_t next = 0; next < total; ++next) {
+    auto got = receive_messages(b, 1);
+    REQUIRE(got[0].payload == payloads[next]);
+    REQUIRE(b.ack("alice", {got[0].id}, wire::AckState::DELIVERED));
+  }
+  for (auto& e : barrier(b, "sink"))
+    CHECK_FALSE(std::holds_alternative<client::message>(e));
+  CHECK(inbox_depth(node, "bob") == 0);
+  CHECK(node.log().find("slowConsumer") == std::string::npos);
+}
+
+TEST_CASE("the window also ends at parley.inbox-window-bytes - one item past it at most") {
+  // 60 KB messages against a 200,000-byte window: three fit under it and the
+  // fourth is the one past it; each acknowledgement frees room for one more.
+  temp_dir dir;
+  node_process node{dir.path(), {"--parley.inbox-window-bytes=200000"}};
+  node.start();
+  auto alice = register_user(node, "alice");
+  auto bob = register_user(node, "bob");
+  register_user(node, "sink");
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < 10; ++i)
+    payloads.push_back(numbered(i) + std::string(60 * 1024, 'p'));
+  {
+    auto a = login(node, alice);
+    send_all(*a, "bob", payloads);
+  }
+  auto b = login(node, bob);
+  auto first = barrier(*b, "sink");
+  REQUIRE(count_messages(first) == 4);
+  std::string oldest;
+  for (auto& e : first)
+    if (auto m = std::get_if<client::message>(&e); m && oldest.empty())
+      oldest = m->id;
+  REQUIRE(b->ack("alice", {oldest}, wire::AckState::DELIVERED));
+  auto refill = barrier(*b, "sink");
+  CHECK(count_messages(refill) == 1);
 }
