@@ -6,6 +6,7 @@
 #include "actors/log.hpp"
 #include "actors/metrics.hpp"
 #include "actors/messages.hpp"
+#include "actors/store/courier.hpp"
 #include "actors/store/groups.hpp"
 #include "actors/store/keys.hpp"
 #include "actors/store/records.hpp"
@@ -110,6 +111,38 @@ size_t item_bytes(const inbox_item& item) {
   return bytes;
 }
 
+/// Where the answer to a request goes, taken in place of a response promise:
+/// the answer travels in the courier's batch (courier.hpp), not from this
+/// thread. A request that came by way of delegation keeps CAF's promise.
+class reply {
+public:
+  reply() = default;
+
+  reply(caf::strong_actor_ptr to, caf::message_id id, parcels* out)
+    : to_(std::move(to)), id_(id), out_(out) {
+    // nop
+  }
+
+  explicit reply(caf::response_promise promise) : promise_(std::move(promise)) {
+    // nop
+  }
+
+  template <class... Ts>
+  void deliver(Ts&&... xs) {
+    if (promise_)
+      promise_->deliver(std::forward<Ts>(xs)...);
+    else if (to_)
+      out_->items.push_back(
+        parcel{std::move(to_), id_, caf::make_message(std::forward<Ts>(xs)...)});
+  }
+
+private:
+  caf::strong_actor_ptr to_;
+  caf::message_id id_;
+  parcels* out_ = nullptr;
+  std::optional<caf::response_promise> promise_;
+};
+
 class store_state {
 public:
   static inline const char* name = "store";
@@ -121,6 +154,9 @@ public:
   void init(std::unique_ptr<database> db, uint64_t run, const node_settings* settings,
             const std::string& self_name, node_metrics* metrics) {
     db_ = std::move(db);
+    courier_ = spawn_courier(self_->home_system());
+    self_->link_to(courier_);
+    parcels_.from = self_->ctrl();
     first_seq_ = run << seq_run_shift;
     settings_ = settings;
     self_name_ = self_name;
@@ -218,7 +254,7 @@ public:
       },
       [this](group_save_atom, const group_state& g) {
         groups_->put_group(g);
-        ok_replies_.emplace_back(self_->make_response_promise());
+        ok_replies_.emplace_back(take_reply());
         schedule_flush();
         return caf::delegated<caf::ok_atom>();
       },
@@ -230,7 +266,7 @@ public:
       [this](message_info_atom, std::string& group, std::string& sender,
              std::string& id) {
         // Answered after the next write: it shows every receipt taken in before.
-        info_replies_.push_back(info_reply{self_->make_response_promise(),
+        info_replies_.push_back(info_reply{take_reply(),
                                            std::move(group), std::move(sender),
                                            std::move(id)});
         schedule_flush();
@@ -272,7 +308,7 @@ private:
       users_.emplace(user, key);
       log(log_level::info, "registered user ", user);
     }
-    ok_replies_.emplace_back(self_->make_response_promise());
+    ok_replies_.emplace_back(take_reply());
     schedule_flush();
     return caf::delegated<caf::ok_atom>();
   }
@@ -284,7 +320,7 @@ private:
     auto known = load_status(status_key);
     if (!known && refuse_as_full(msg))
       return make_error(wire::ErrorCode::INBOX_FULL);
-    auto rp = self_->make_response_promise();
+    auto rp = take_reply();
     if (known) {
       // A retransmission: answer it like the first, deliver nothing new.
       append_replies_.emplace_back(std::move(rp), known->time);
@@ -342,7 +378,7 @@ private:
       for (auto& r : groups_->put_message(group, sender, id, entry))
         route_receipt(std::move(r));
     }
-    ledger_replies_.emplace_back(self_->make_response_promise(), std::move(entry));
+    ledger_replies_.emplace_back(take_reply(), std::move(entry));
     schedule_flush();
     return caf::delegated<group_message_entry>();
   }
@@ -372,7 +408,7 @@ private:
       stage_status(status_key, message_status{seq, message_state::stored, item.time,
                                               is_message ? item.group : std::string()});
     }
-    fanout_replies_.emplace_back(self_->make_response_promise(), std::move(full));
+    fanout_replies_.emplace_back(take_reply(), std::move(full));
     schedule_flush();
     return caf::delegated<std::vector<std::string>>();
   }
@@ -393,7 +429,7 @@ private:
     std::string ignored;
     bool has_signed = !signed_prekey.empty()
                       || db_->get(keys::signed_prekey(user), &ignored).ok();
-    count_replies_.emplace_back(self_->make_response_promise(),
+    count_replies_.emplace_back(take_reply(),
                                 std::make_pair(static_cast<uint32_t>(supply.count),
                                                has_signed));
     schedule_flush();
@@ -423,7 +459,7 @@ private:
       if (supply.count < prekeys_low_threshold)
         low_prekeys_[user] = supply.count;
     }
-    bundle_replies_.emplace_back(self_->make_response_promise(), std::move(bundle));
+    bundle_replies_.emplace_back(take_reply(), std::move(bundle));
     schedule_flush();
     return caf::delegated<prekey_bundle>();
   }
@@ -576,7 +612,7 @@ private:
       batch_.Put(key, encode_u64(r.state));
       staged_seen_[key] = r.state;
     }
-    ok_replies_.emplace_back(self_->make_response_promise());
+    ok_replies_.emplace_back(take_reply());
     schedule_flush();
     return caf::delegated<caf::ok_atom>();
   }
@@ -809,7 +845,10 @@ private:
     touched_.clear();
     for (auto& [user, items] : outgoing_)
       if (auto i = subscriptions_.find(user); i != subscriptions_.end())
-        self_->send(i->second.session, deliver_atom::value, std::move(items));
+        parcels_.items.push_back(
+          parcel{caf::actor_cast<caf::strong_actor_ptr>(i->second.session),
+                 caf::make_message_id(),
+                 caf::make_message(deliver_atom::value, std::move(items))});
     outgoing_.clear();
     for (auto& rp : ok_replies_)
       rp.deliver(caf::ok_atom::value);
@@ -838,10 +877,34 @@ private:
     info_replies_.clear();
     for (auto& [user, count] : low_prekeys_)
       if (auto i = subscriptions_.find(user); i != subscriptions_.end())
-        self_->send(i->second.session, prekeys_low_atom::value,
-                    static_cast<uint32_t>(count));
+        parcels_.items.push_back(
+          parcel{caf::actor_cast<caf::strong_actor_ptr>(i->second.session),
+                 caf::make_message_id(),
+                 caf::make_message(prekeys_low_atom::value,
+                                   static_cast<uint32_t>(count))});
     low_prekeys_.clear();
+    send_parcels();
     send_forwards();
+  }
+
+  /// Everything this batch answers and pushes, in one message to the courier.
+  void send_parcels() {
+    if (parcels_.items.empty())
+      return;
+    self_->send(courier_, std::move(parcels_));
+    parcels_.items.clear();  // (moved from: emptied for the next batch)
+    parcels_.from = self_->ctrl();
+  }
+
+  /// The answer to the current request, for later.
+  reply take_reply() {
+    auto& element = *self_->current_mailbox_element();
+    if (!element.stages.empty())
+      return reply{self_->make_response_promise()};
+    auto id = self_->take_current_message_id();
+    if (!id.is_request())
+      return {};  // sent, not requested: nobody waits for an answer
+    return reply{self_->current_sender(), id.response_id(), &parcels_};
   }
 
   /// Nothing of the batch is durable: say so to everyone who waits for it and
@@ -864,6 +927,7 @@ private:
       rp.deliver(err);
     for (auto& r : info_replies_)
       r.promise.deliver(err);
+    send_parcels();
     ok_replies_.clear();
     append_replies_.clear();
     count_replies_.clear();
@@ -978,16 +1042,18 @@ private:
 
   // The batch being staged and who waits for it.
   rocksdb::WriteBatch batch_;
+  caf::actor courier_;  // carries the answers and pushes of each batch
+  parcels parcels_;
   bool flush_scheduled_ = false;
   bool sync_batch_ = false;  // something staged needs the fsync
-  std::vector<caf::response_promise> ok_replies_;
-  std::vector<std::pair<caf::response_promise, int64_t>> append_replies_;
-  std::vector<std::pair<caf::response_promise, std::pair<uint32_t, bool>>> count_replies_;
-  std::vector<std::pair<caf::response_promise, prekey_bundle>> bundle_replies_;
-  std::vector<std::pair<caf::response_promise, group_message_entry>> ledger_replies_;
-  std::vector<std::pair<caf::response_promise, std::vector<std::string>>> fanout_replies_;
+  std::vector<reply> ok_replies_;
+  std::vector<std::pair<reply, int64_t>> append_replies_;
+  std::vector<std::pair<reply, std::pair<uint32_t, bool>>> count_replies_;
+  std::vector<std::pair<reply, prekey_bundle>> bundle_replies_;
+  std::vector<std::pair<reply, group_message_entry>> ledger_replies_;
+  std::vector<std::pair<reply, std::vector<std::string>>> fanout_replies_;
   struct info_reply {
-    caf::response_promise promise;
+    reply promise;
     std::string group;
     std::string sender;
     std::string id;

@@ -7,7 +7,8 @@
 // Group commit: every write request in the mailbox joins one WriteBatch; the batch
 // is written (and its WAL fsynced with parley.fsync) when the actor reaches the
 // flush it scheduled behind them, and only then are the requests answered. So a
-// sender's single tick means the message is on disk.
+// sender's single tick means the message is on disk. A batch's answers and pushes
+// leave in one message to the store's courier (courier.hpp).
 //
 // Delivery: a session subscribes for its user's inbox. The store pushes committed
 // items to it in seq order, at most parley.inbox-window items and about
