@@ -20,6 +20,18 @@ size_t count_messages(const std::vector<client::event>& events) {
   return n;
 }
 
+/// `count` messages of 60 KB from alice wait for bob, who is offline; returns
+/// their payloads in the order sent.
+std::vector<std::string> large_backlog(const node_process& node, const test_user& alice,
+                                       size_t count) {
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < count; ++i)
+    payloads.push_back(numbered(i) + std::string(60 * 1024, 'p'));
+  auto a = login(node, alice);
+  send_all(*a, "bob", payloads, 64);
+  return payloads;
+}
+
 } // namespace
 
 TEST_CASE("a 100000-message inbox drains in order within a bounded window") {
@@ -107,13 +119,7 @@ TEST_CASE("a backlog of large messages reaches a slow reader whole - the window 
   auto alice = register_user(node, "alice");
   auto bob = register_user(node, "bob");
   register_user(node, "sink");
-  std::vector<std::string> payloads;
-  for (size_t i = 0; i < total; ++i)
-    payloads.push_back(numbered(i) + std::string(60 * 1024, 'p'));
-  {
-    auto a = login(node, alice);
-    send_all(*a, "bob", payloads, 64);
-  }
+  auto payloads = large_backlog(node, alice, total);
   REQUIRE(inbox_depth(node, "bob") == total);
 
   auto opts = node.client_options();
@@ -142,13 +148,7 @@ TEST_CASE("the window also ends at parley.inbox-window-bytes - one item past it 
   auto alice = register_user(node, "alice");
   auto bob = register_user(node, "bob");
   register_user(node, "sink");
-  std::vector<std::string> payloads;
-  for (size_t i = 0; i < 10; ++i)
-    payloads.push_back(numbered(i) + std::string(60 * 1024, 'p'));
-  {
-    auto a = login(node, alice);
-    send_all(*a, "bob", payloads);
-  }
+  large_backlog(node, alice, 10);
   auto b = login(node, bob);
   auto first = barrier(*b, "sink");
   REQUIRE(count_messages(first) == 4);
