@@ -53,8 +53,10 @@ std::vector<slice> make_slices(const plan& p, size_t users) {
     s.begin = i * users / procs;
     s.end = (i + 1) * users / procs;
     s.bind_source = p.loopback;
-    // 127.0.0.2, .3, ...: each worker gets its own range of ephemeral ports.
-    s.source.s_addr = htonl(INADDR_LOOPBACK + 1 + static_cast<uint32_t>(i));
+    // 127.0.<i+1>.1 to .16: each worker its own addresses, each address its
+    // own range of ephemeral ports.
+    s.source.s_addr = htonl(0x7F000001u | (static_cast<uint32_t>(i + 1) << 8));
+    s.sources = 16;
   }
   return out;
 }

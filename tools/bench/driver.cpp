@@ -250,7 +250,8 @@ int driver::open_connection(bool for_register, uint32_t user) {
     ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
     sockaddr_in src{};
     src.sin_family = AF_INET;
-    src.sin_addr = slice_.source;
+    src.sin_addr.s_addr =
+      htonl(ntohl(slice_.source.s_addr) + next_source_++ % slice_.sources);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src)) != 0) {
       note(std::string("bind: ") + std::strerror(errno));
       ::close(fd);

@@ -235,6 +235,7 @@ private:
   const plan& plan_;
   const user_set& users_set_;
   slice slice_;
+  uint32_t next_source_ = 0;  // the slice's source address of the next connection
   control_channel& control_;
   std::string failure_;
   bool aborted_ = false;

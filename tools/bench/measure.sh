@@ -99,9 +99,7 @@ for w in "${workloads[@]}"; do
       bench w1-register --keys "$keys" --register register --users 18000
       stop_node
       start_node keep
-      # Two load processes: one tops out near 3,000 logins/s by itself (its
-      # own round trips), short of the node's capacity.
-      bench w1 --keys "$keys" --procs 2 w1 --users 18000
+      bench w1 --keys "$keys" w1 --users 18000
       stop_node
       ;;
     w2)
