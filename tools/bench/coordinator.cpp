@@ -40,6 +40,9 @@ std::string grouped(uint64_t n) {
   return out;
 }
 
+/// Source addresses per load process (plan.hpp's slice says why).
+constexpr uint32_t sources_per_process = 16;
+
 } // namespace
 
 std::vector<slice> make_slices(const plan& p, size_t users) {
@@ -53,10 +56,10 @@ std::vector<slice> make_slices(const plan& p, size_t users) {
     s.begin = i * users / procs;
     s.end = (i + 1) * users / procs;
     s.bind_source = p.loopback;
-    // 127.0.<i+1>.1 to .16: each worker its own addresses, each address its
+    // 127.0.<i+1>.1, .2, ...: each worker its own addresses, each address its
     // own range of ephemeral ports.
     s.source.s_addr = htonl(0x7F000001u | (static_cast<uint32_t>(i + 1) << 8));
-    s.sources = 16;
+    s.sources = sources_per_process;
   }
   return out;
 }
