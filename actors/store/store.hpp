@@ -12,7 +12,8 @@
 //
 // Delivery: a session subscribes for its user's inbox. The store pushes committed
 // items to it in seq order, at most parley.inbox-window items and about
-// parley.inbox-window-bytes unacknowledged at a time; the rest wait on disk and are read in order as acknowledgements free the window.
+// parley.inbox-window-bytes unacknowledged at a time; the rest wait on disk and
+// are read in order as acknowledgements free the window.
 // A user with 100,000 waiting items costs the node one window, not the inbox.
 //
 // Requests and their answers:
