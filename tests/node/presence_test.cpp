@@ -7,7 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <thread>
+#include <vector>
 
 using namespace parley;
 using namespace parley::test;
@@ -66,6 +68,33 @@ TEST_CASE("last seen: online while connected - then when the user left") {
   REQUIRE(after);
   CHECK_FALSE(after->online);
   CHECK(after->last_seen == seen);
+}
+
+TEST_CASE("online users' last seen reaches the store each flush interval: it survives kill -9") {
+  temp_dir dir;
+  node_process node{dir.path(), {"--parley.presence-flush-interval=1s"}};
+  node.start();
+  constexpr size_t count = 40;
+  std::vector<test_user> users;
+  for (size_t i = 0; i < count; ++i)
+    users.push_back(register_user(node, "u" + numbered(i)));
+  auto watcher = register_user(node, "watcher");
+  auto before = now_ms();
+  std::vector<std::unique_ptr<client::connection>> online;
+  for (auto& user : users)
+    online.push_back(login(node, user));
+  // Past a flush and the half interval its slices are spread over.
+  std::this_thread::sleep_for(2500ms);
+  node.kill_and_wait(SIGKILL);
+  online.clear();
+  node.start();
+  auto w = login(node, watcher);
+  for (size_t i = 0; i < count; ++i) {
+    auto p = w->last_seen("u" + numbered(i));
+    REQUIRE(p);
+    CHECK_FALSE(p->online);
+    CHECK(p->last_seen >= before);
+  }
 }
 
 TEST_CASE("last seen of an unknown user is an unknownUser error") {
