@@ -12,6 +12,7 @@
 #include "actors/presence/presence.hpp"
 #include "actors/registry/registry.hpp"
 #include "actors/store/store.hpp"
+#include "actors/thread_slice.hpp"
 #include "node/admin_port.hpp"
 #include "node/listener.hpp"
 #include "node/metrics_endpoint.hpp"
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -145,6 +147,8 @@ std::string node::start() {
   }
   listener_ = listener->actor;
   port_ = listener->port;
+  // The I/O thread yields to the threads it wakes (actors/thread_slice.hpp).
+  sys_.middleman().backend().post([] { use_short_slice(); });
   self->send(membership_, subscribe_atom::value, actors_.store);
   self->send(membership_, subscribe_atom::value, actors_.groups);
   self->send(membership_, subscribe_atom::value, actors_.calls);
