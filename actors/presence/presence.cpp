@@ -26,6 +26,7 @@ size_t last_seen_slice(size_t users, caf::timespan interval) {
   auto slices = std::max<int64_t>(1, (interval / 2) / last_seen_slice_gap);
   return std::max<size_t>(1, (users + slices - 1) / static_cast<size_t>(slices));
 }
+
 using slice_atom = caf::atom_constant<caf::atom("lsslice")>;
 
 class presence_state {
