@@ -20,7 +20,9 @@
 #include <sodium.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <unordered_map>
 
@@ -297,7 +299,7 @@ private:
           flush();
           self_->send(home->actors.store, subscribe_atom::value, user_,
                       caf::actor_cast<caf::actor>(self_));
-          self_->delayed_send(self_, settings_->heartbeat_interval, tick_atom::value);
+          first_tick();
         },
         [this](const caf::error& err) {
           phase_ = phase::anonymous;
@@ -687,7 +689,30 @@ private:
       close(wire::ErrorCode::HEARTBEAT_TIMEOUT, "missed heartbeats");
       return;
     }
-    self_->delayed_send(self_, settings_->heartbeat_interval, tick_atom::value);
+    next_tick();
+  }
+
+  /// The first liveness check comes 0.5–1.5 intervals after login, at random:
+  /// sessions that logged in together (every client after a restart) do not
+  /// check together ever after.
+  void first_tick() {
+    auto interval = settings_->heartbeat_interval;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
+    auto jitter = std::chrono::milliseconds(
+      randombytes_uniform(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX))));
+    auto delay = interval / 2 + jitter;
+    next_tick_at_ = steady::now() + delay;
+    self_->delayed_send(self_, delay, tick_atom::value);
+  }
+
+  /// Each check one interval after the one before was due, not after it ran: a
+  /// late check (behind a busy I/O thread) would otherwise move every later one,
+  /// and the checks of sessions late together would stay together, a burst
+  /// every interval that each late round makes larger.
+  void next_tick() {
+    auto now = steady::now();
+    next_tick_at_ = std::max(next_tick_at_ + settings_->heartbeat_interval, now);
+    self_->delayed_send(self_, next_tick_at_ - now, tick_atom::value);
   }
 
   // -- output ----------------------------------------------------------------------
@@ -813,6 +838,7 @@ private:
 
   int64_t connected_at_ = 0;  // ms since the epoch
   steady::time_point last_rx_;
+  steady::time_point next_tick_at_;  // when the next liveness check is due
   steady::time_point last_beat_forwarded_;
   token_bucket message_rate_;
   token_bucket byte_rate_;
