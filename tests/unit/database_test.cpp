@@ -1,6 +1,7 @@
 // The store's RocksDB with parley's options: ordered scans find every key
 // whether they stay in one user's range or cross many users, and the last key
-// of a range, from the memtable and again after reopening.
+// of a range, from the memtable and again after reopening; flushes run at nice
+// 19 and retired WAL files are deleted (in steps, through the trash).
 
 #include "actors/store/database.hpp"
 #include "actors/store/keys.hpp"
@@ -8,6 +9,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
 #include <vector>
 
 using namespace parley;
@@ -23,6 +30,40 @@ std::vector<std::string> scan_keys(database& db, const std::string& from,
   });
   REQUIRE(status.ok());
   return out;
+}
+
+/// Files in `dir` whose names end in `suffix`.
+size_t count_files(const std::string& dir, const std::string& suffix) {
+  size_t n = 0;
+  for (auto& entry : std::filesystem::directory_iterator(dir)) {
+    auto name = entry.path().filename().string();
+    if (name.size() >= suffix.size()
+        && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      ++n;
+  }
+  return n;
+}
+
+/// The nice value of this process's thread named `name`, if there is one.
+std::optional<int> nice_of_thread(const std::string& name) {
+  for (auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (!std::getline(comm, line) || line != name)
+      continue;
+    // /proc/PID/task/TID/stat: nice is field 19, counted after the ")" that
+    // ends the name (field 2).
+    std::ifstream stat(task.path() / "stat");
+    std::string all((std::istreambuf_iterator<char>(stat)), {});
+    std::istringstream rest(all.substr(all.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i < 19; ++i)
+      rest >> field;
+    int nice = 0;
+    if (rest >> nice)
+      return nice;
+  }
+  return std::nullopt;
 }
 
 } // namespace
@@ -72,4 +113,41 @@ TEST_CASE("database - an unknown RocksDB option is refused at open") {
   CHECK_FALSE(database::open(dir.path(), false, error, "no_such_option=1"));
   CHECK(error.find("no_such_option") != std::string::npos);
   CHECK(database::open(dir.path(), false, error, "write_buffer_size=8388608"));
+}
+
+TEST_CASE("database - flushes run at nice 19 and retired WAL files are deleted") {
+  test::temp_dir dir;
+  std::string error;
+  // 1 MB memtables: 8 MB of writes retire several WAL files.
+  auto db = database::open(dir.path(), false, error, "write_buffer_size=1048576");
+  REQUIRE(db);
+  std::string value(1000, 'v');
+  for (uint64_t seq = 1; seq <= 8000; ++seq) {
+    rocksdb::WriteBatch batch;
+    batch.Put(keys::inbox("alice", seq), value);
+    REQUIRE(db->write(batch, false).ok());
+  }
+  // Once no flush is pending or running, no WAL retires any more.
+  auto flushed = [&] {
+    return db->property("rocksdb.num-immutable-mem-table") == "0"
+           && db->property("rocksdb.num-running-flushes") == "0";
+  };
+  auto settled = [&] {
+    return flushed() && count_files(dir.path(), ".trash") == 0
+           && count_files(dir.path(), ".log") == 1;
+  };
+  // Flushes and deletions run in the background: wait for them, boundedly.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!settled() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(flushed());
+  CHECK(count_files(dir.path(), ".trash") == 0);
+  CHECK(count_files(dir.path(), ".log") == 1);
+  CHECK(count_files(dir.path(), ".sst") >= 1);
+  CHECK(nice_of_thread("rocksdb:high") == 19);
+  db.reset();
+  db = database::open(dir.path(), false, error);
+  REQUIRE(db);
+  CHECK(scan_keys(*db, keys::inbox_begin("alice"), keys::inbox_end("alice")).size()
+        == 8000);
 }
