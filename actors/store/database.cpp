@@ -31,7 +31,7 @@ public:
 };
 
 /// Far above the WAL rate of a saturated node (W2 fills a 64 MB memtable every
-/// ≈ 4 s), so trash never piles up.
+/// 2.5–4 s), so trash never piles up.
 constexpr int64_t deletion_bytes_per_second = 256 << 20;
 constexpr uint64_t deletion_chunk_bytes = 1 << 20;
 /// Trash may outgrow the table files this much before files are deleted at once:
