@@ -9,11 +9,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -51,16 +53,11 @@ std::optional<int> nice_of_thread(const std::string& name) {
     std::string line;
     if (!std::getline(comm, line) || line != name)
       continue;
-    // /proc/PID/task/TID/stat: nice is field 19, counted after the ")" that
-    // ends the name (field 2).
-    std::ifstream stat(task.path() / "stat");
-    std::string all((std::istreambuf_iterator<char>(stat)), {});
-    std::istringstream rest(all.substr(all.rfind(')') + 2));
-    std::string field;
-    for (int i = 3; i < 19; ++i)
-      rest >> field;
-    int nice = 0;
-    if (rest >> nice)
+    // On Linux the nice value is per thread: PRIO_PROCESS with a thread id.
+    auto tid = static_cast<id_t>(std::stoul(task.path().filename().string()));
+    errno = 0;
+    int nice = ::getpriority(PRIO_PROCESS, tid);
+    if (errno == 0)
       return nice;
   }
   return std::nullopt;
