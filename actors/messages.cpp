@@ -20,4 +20,11 @@ wire::ErrorCode to_wire_code(const caf::error& err) noexcept {
   return wire::ErrorCode::INTERNAL;
 }
 
+uint32_t retry_after_ms(const caf::error& err) noexcept {
+  if (to_wire_code(err) != wire::ErrorCode::RATE_LIMITED
+      || !err.context().match_elements<uint32_t>())
+    return 0;
+  return err.context().get_as<uint32_t>(0);
+}
+
 } // namespace parley

@@ -9,6 +9,7 @@
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
+#include <caf/make_message.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -188,6 +189,15 @@ constexpr caf::atom_value error_category = caf::atom("parley");
 inline caf::error make_error(wire::ErrorCode code) {
   return caf::error(static_cast<uint8_t>(code), error_category);
 }
+
+/// `rateLimited`, saying how many milliseconds to wait before trying again.
+inline caf::error rate_limited(uint32_t wait_ms) {
+  return caf::error(static_cast<uint8_t>(wire::ErrorCode::RATE_LIMITED), error_category,
+                    caf::make_message(wait_ms));
+}
+
+/// The wait a `rate_limited` error carries; 0 for any other error.
+uint32_t retry_after_ms(const caf::error& err) noexcept;
 
 /// The wire code for an error a request ended with: ours unchanged, a timeout
 /// or an unreachable actor as `unavailable`, anything else as `internal`.

@@ -27,7 +27,8 @@ public:
     settings_ = settings;
     self_->delayed_send(self_, sweep_interval, tick_atom::value);
     return {
-      [this](login_atom, const std::string& user, const std::string& address) {
+      [this](login_atom, const std::string& user, const std::string& address,
+             const caf::actor& store) -> caf::result<std::string> {
         auto now = token_bucket::clock::now();
         auto wait = address_bucket(address).take(1, now);
         if (auto i = failures_.find(user); wait.count() == 0 && i != failures_.end()) {
@@ -35,7 +36,11 @@ public:
           auto probe = i->second;
           wait = probe.take(1, now);
         }
-        return static_cast<uint32_t>(wait.count());
+        if (wait.count() > 0)
+          return rate_limited(static_cast<uint32_t>(wait.count()));
+        // The store answers the session itself: one hop back saved per login.
+        self_->delegate(store, user_key_atom::value, user);
+        return caf::delegated<std::string>{};
       },
       [this](failed_atom, const std::string& user, const std::string& address) {
         auto i = failures_.find(user);

@@ -1,9 +1,10 @@
 // Login throttling: guessing at login proofs, or flooding the node with logins,
 // gets slower the harder it is tried.
 //
-//   (login_atom, user, address) -> uint32 ms to wait (0: go ahead)
+//   (login_atom, user, address, store) -> identity_key | rateLimited(ms to wait)
 //       counts a login attempt from `address`, and refuses users with too many
-//       recent failed proofs
+//       recent failed proofs; a login let through is handed on to the user's
+//       `store`, which answers with the user's identity key
 //   (failed_atom, user, address)  a proof that did not verify
 //
 // Per source address: parley.login-rate attempts a second (burst 10x). Per

@@ -32,8 +32,16 @@ public:
 
   caf::behavior make_behavior() override {
     return {
-      [](verify_atom, const std::string& key, const std::string& nonce,
-         const std::string& signature) { return valid_proof(key, nonce, signature); },
+      [this](verify_atom, const std::string& key, const std::string& nonce,
+             const std::string& signature, const caf::actor& registry,
+             const std::string& user,
+             const caf::actor& session) -> caf::result<caf::ok_atom> {
+        if (!valid_proof(key, nonce, signature))
+          return make_error(wire::ErrorCode::BAD_SIGNATURE);
+        // The registry answers the session itself: one hop back saved per login.
+        delegate(registry, attach_atom::value, user, session);
+        return caf::delegated<caf::ok_atom>{};
+      },
     };
   }
 };

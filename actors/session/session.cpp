@@ -205,27 +205,12 @@ private:
     if (!home)
       return;
     phase_ = phase::challenged;
-    self_->request(services_.throttle, caf::infinite, login_atom::value,
-                   r.user, peer_address())
+    // The throttle hands a login it lets through to the store, which answers
+    // with the user's identity key; then a fresh nonce goes out to be signed.
+    self_->request(services_.throttle, caf::infinite, login_atom::value, r.user,
+                   peer_address(), home->actors.store)
       .then(
-        [this, user = r.user, store = home->actors.store](uint32_t wait_ms) {
-          if (wait_ms == 0)
-            return challenge(user, store);
-          phase_ = phase::anonymous;
-          error(wire::ErrorCode::RATE_LIMITED, "too many logins; wait", {}, wait_ms);
-          flush();
-        },
-        [this](const caf::error& err) {
-          phase_ = phase::anonymous;
-          request_failed(err, {});
-        });
-  }
-
-  /// Fetches the user's identity key and sends a fresh nonce to sign.
-  void challenge(const std::string& user, const caf::actor& store) {
-    self_->request(store, caf::infinite, user_key_atom::value, user)
-      .then(
-        [this, user](std::string& key) {
+        [this, user = r.user](std::string& key) {
           if (phase_ != phase::challenged)
             return;
           user_ = user;
@@ -238,6 +223,10 @@ private:
         [this](const caf::error& err) {
           if (phase_ == phase::challenged)
             phase_ = phase::anonymous;
+          if (auto wait_ms = retry_after_ms(err); wait_ms > 0) {
+            error(wire::ErrorCode::RATE_LIMITED, "too many logins; wait", {}, wait_ms);
+            return flush();
+          }
           request_failed(err, {});
         });
   }
@@ -247,24 +236,8 @@ private:
       return error(wire::ErrorCode::ALREADY_LOGGED_IN, "already logged in");
     if (phase_ != phase::challenged || nonce_.empty())
       return error(wire::ErrorCode::UNEXPECTED, "prove answers a challenge");
-    phase_ = phase::verifying;
-    self_->request(services_.verifier, caf::infinite, verify_atom::value,
-                   identity_key_, nonce_, std::move(r.signature))
-      .then(
-        [this](bool valid) {
-          if (valid)
-            return attach();
-          self_->send(services_.throttle, failed_atom::value, user_, peer_address());
-          close(wire::ErrorCode::BAD_SIGNATURE, "login proof does not verify");
-        },
-        [this](const caf::error& err) {
-          phase_ = phase::anonymous;
-          request_failed(err, {});
-        });
-  }
-
-  /// The proof holds: become the user's one session.
-  void attach() {
+    // The verifier hands a proof that holds to the registry of the user's home,
+    // so the home is fixed now; the registry makes this the user's one session.
     auto home = routes_->home(user_);
     if (!home) {
       phase_ = phase::anonymous;
@@ -274,37 +247,47 @@ private:
     }
     home_name_ = routes_->home_name(user_);
     home_generation_ = home->generation;
-    self_->request(home->actors.registry, caf::infinite,
-                   attach_atom::value, user_, caf::actor_cast<caf::actor>(self_))
-      .then(
-        [this](caf::ok_atom) {
-          if (phase_ == phase::closing)
-            return;
-          auto home = own_home();
-          if (!home)
-            return close(wire::ErrorCode::UNAVAILABLE,
-                         "lost the link to this user's home node; reconnect");
-          phase_ = phase::logged_in;
-          nonce_.clear();
-          identity_key_.clear();
-          identity_key_.shrink_to_fit();
-          log(log_level::info, "session: ", user_, " logged in");
-          bump(services_.metrics->logins);
-          auto hb = std::chrono::duration_cast<std::chrono::seconds>(
-            settings_->heartbeat_interval);
-          outgoing::welcome(out(), user_, now_ms(),
-                            static_cast<uint32_t>(std::max<int64_t>(1, hb.count())),
-                            static_cast<uint32_t>(settings_->max_payload),
-                            static_cast<uint32_t>(settings_->max_pending_sends));
-          flush();
-          self_->send(home->actors.store, subscribe_atom::value, user_,
-                      caf::actor_cast<caf::actor>(self_));
-          first_tick();
-        },
-        [this](const caf::error& err) {
-          phase_ = phase::anonymous;
-          request_failed(err, {});
-        });
+    phase_ = phase::verifying;
+    self_->request(services_.verifier, caf::infinite, verify_atom::value,
+                   identity_key_, nonce_, std::move(r.signature),
+                   home->actors.registry, user_, caf::actor_cast<caf::actor>(self_))
+      .then([this](caf::ok_atom) { logged_in(); },
+            [this](const caf::error& err) {
+              if (to_wire_code(err) == wire::ErrorCode::BAD_SIGNATURE) {
+                self_->send(services_.throttle, failed_atom::value, user_,
+                            peer_address());
+                return close(wire::ErrorCode::BAD_SIGNATURE,
+                             "login proof does not verify");
+              }
+              phase_ = phase::anonymous;
+              request_failed(err, {});
+            });
+  }
+
+  /// The proof held and the registry took this session as the user's one.
+  void logged_in() {
+    if (phase_ == phase::closing)
+      return;
+    auto home = own_home();
+    if (!home)
+      return close(wire::ErrorCode::UNAVAILABLE,
+                   "lost the link to this user's home node; reconnect");
+    phase_ = phase::logged_in;
+    nonce_.clear();
+    identity_key_.clear();
+    identity_key_.shrink_to_fit();
+    log(log_level::info, "session: ", user_, " logged in");
+    bump(services_.metrics->logins);
+    auto hb = std::chrono::duration_cast<std::chrono::seconds>(
+      settings_->heartbeat_interval);
+    outgoing::welcome(out(), user_, now_ms(),
+                      static_cast<uint32_t>(std::max<int64_t>(1, hb.count())),
+                      static_cast<uint32_t>(settings_->max_payload),
+                      static_cast<uint32_t>(settings_->max_pending_sends));
+    flush();
+    self_->send(home->actors.store, subscribe_atom::value, user_,
+                caf::actor_cast<caf::actor>(self_));
+    first_tick();
   }
 
   // -- messages ---------------------------------------------------------------------
