@@ -16,6 +16,9 @@ namespace {
 
 constexpr auto drain_grace = std::chrono::seconds(5);
 
+// The listener's own clock: each beat fires the sessions' due timers.
+using beat_atom = caf::atom_constant<caf::atom("beat")>;
+
 class listener_state {
 public:
   static inline const char* name = "listener";
@@ -29,6 +32,9 @@ public:
     routes_ = std::move(routes);
     services_ = std::move(services);
     settings_ = settings;
+    timers_ = std::make_shared<session_timers>(
+      session_timers::beat_for(settings_->heartbeat_interval));
+    self_->delayed_send(self_, timers_->beat(), beat_atom::value);
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
     self_->set_down_handler([this](const caf::down_msg& msg) {
@@ -42,7 +48,8 @@ public:
       [this](const caf::io::new_connection_msg& msg) {
         if (sessions_.size() >= settings_->max_connections)
           return refuse(msg.handle);
-        auto session = fork_session(self_, msg.handle, routes_, services_, settings_);
+        auto session = fork_session(self_, msg.handle, routes_, services_, timers_,
+                                    settings_);
         self_->monitor(session);
         services_.metrics->connections.fetch_add(1, std::memory_order_relaxed);
         sessions_.emplace(session.address(), session);
@@ -62,6 +69,10 @@ public:
           self_->send(session, routes_atom::value, routes_);
       },
       [this](caf::get_atom) { return static_cast<uint64_t>(sessions_.size()); },
+      [this](beat_atom) {
+        fire_due_timers();
+        self_->delayed_send(self_, timers_->beat(), beat_atom::value);
+      },
       [this](tick_atom) {
         if (!sessions_.empty())
           log(log_level::warning, "listener: ", sessions_.size(),
@@ -110,6 +121,21 @@ private:
       self_->send(session, stop_atom::value);
   }
 
+  /// Sends each session its due deadline and liveness checks. From this
+  /// thread, an enqueue to a session needs no wakeup-pipe write.
+  void fire_due_timers() {
+    timers_->advance(session_timers::clock::now(),
+                     [this](const caf::actor_addr& addr, session_timers::kind what) {
+                       auto session = caf::actor_cast<caf::actor>(addr);
+                       if (!session)
+                         return;
+                       if (what == session_timers::kind::tick)
+                         self_->send(session, tick_atom::value);
+                       else
+                         self_->send(session, deadline_atom::value);
+                     });
+  }
+
   /// A JSON array of every session's own figures (those that answer in time).
   caf::result<std::string> session_stats() {
     if (sessions_.empty())
@@ -143,6 +169,7 @@ private:
   routes_ptr routes_;
   node_services services_;
   const node_settings* settings_ = nullptr;
+  std::shared_ptr<session_timers> timers_;  // every session's, fired each beat
   caf::io::accept_handle acceptor_;
   std::unordered_map<caf::actor_addr, caf::actor> sessions_;
   bool stopping_ = false;

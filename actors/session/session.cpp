@@ -49,10 +49,13 @@ public:
   }
 
   caf::behavior make_behavior(caf::io::connection_handle hdl, routes_ptr routes,
-                              node_services services, const node_settings* settings) {
+                              node_services services,
+                              std::shared_ptr<session_timers> timers,
+                              const node_settings* settings) {
     hdl_ = hdl;
     routes_ = std::move(routes);
     services_ = std::move(services);
+    timers_ = std::move(timers);
     settings_ = settings;
     reader_.emplace(settings_->max_frame);
     connected_at_ = now_ms();
@@ -61,7 +64,8 @@ public:
     message_rate_ = token_bucket{settings_->rate_messages, settings_->rate_messages * 2, now};
     byte_rate_ = token_bucket{settings_->rate_bytes, settings_->rate_bytes * 2, now};
     self_->configure_read(hdl_, caf::io::receive_policy::at_most(settings_->read_chunk));
-    self_->delayed_send(self_, settings_->login_timeout, deadline_atom::value);
+    timers_->schedule(self_->address(), now + settings_->login_timeout,
+                      session_timers::kind::deadline);
     return {
       [this](const caf::io::new_data_msg& msg) { on_data(msg); },
       [this](const caf::io::connection_closed_msg&) { self_->quit(); },
@@ -685,7 +689,7 @@ private:
       randombytes_uniform(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX))));
     auto delay = interval / 2 + jitter;
     next_tick_at_ = steady::now() + delay;
-    self_->delayed_send(self_, delay, tick_atom::value);
+    timers_->schedule(self_->address(), next_tick_at_, session_timers::kind::tick);
   }
 
   /// Each check one interval after the one before was due, not after it ran: a
@@ -693,9 +697,9 @@ private:
   /// and the checks of sessions late together would stay together, a burst
   /// every interval that each late round makes larger.
   void next_tick() {
-    auto now = steady::now();
-    next_tick_at_ = std::max(next_tick_at_ + settings_->heartbeat_interval, now);
-    self_->delayed_send(self_, next_tick_at_ - now, tick_atom::value);
+    next_tick_at_ = std::max(next_tick_at_ + settings_->heartbeat_interval,
+                             steady::now());
+    timers_->schedule(self_->address(), next_tick_at_, session_timers::kind::tick);
   }
 
   // -- output ----------------------------------------------------------------------
@@ -809,6 +813,7 @@ private:
   caf::io::connection_handle hdl_;
   routes_ptr routes_;  // the latest snapshot from the listener
   node_services services_;
+  std::shared_ptr<session_timers> timers_;  // the listener's; fires deadline and ticks
   const node_settings* settings_ = nullptr;
   std::optional<frame_reader> reader_;
 
@@ -844,17 +849,20 @@ using session_broker = caf::io::stateful_broker<session_state>;
 
 caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
                            routes_ptr routes, node_services services,
+                           std::shared_ptr<session_timers> timers,
                            const node_settings* settings) {
   return self->state.make_behavior(hdl, std::move(routes), std::move(services),
-                                   settings);
+                                   std::move(timers), settings);
 }
 
 } // namespace
 
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
                         const routes_ptr& routes, const node_services& services,
+                        std::shared_ptr<session_timers> timers,
                         const node_settings* settings) {
-  return acceptor->fork(session_impl, hdl, routes, services, settings);
+  return acceptor->fork(session_impl, hdl, routes, services, std::move(timers),
+                        settings);
 }
 
 } // namespace parley

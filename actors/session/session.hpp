@@ -24,6 +24,7 @@
 #include "actors/call/turn.hpp"
 #include "actors/cluster/routes.hpp"
 #include "actors/config.hpp"
+#include "actors/session/session_timers.hpp"
 #include "media/token.hpp"
 
 #include <caf/actor.hpp>
@@ -44,10 +45,12 @@ struct node_services {
 };
 
 /// Hands the accepted connection `hdl` from `acceptor` to a new session, which
-/// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr)).
-/// `settings` must outlive it.
+/// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr))
+/// and sets its deadline and liveness checks in `timers`, whose owner sends it
+/// (deadline_atom) and (tick_atom) when they are due. `settings` must outlive it.
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
                         const routes_ptr& routes, const node_services& services,
+                        std::shared_ptr<session_timers> timers,
                         const node_settings* settings);
 
 } // namespace parley
