@@ -2,7 +2,7 @@
 // on the I/O thread and fired by the listener once a beat.
 //
 // With CAF's clock, each session's delayed_send was a node in two of the clock
-// thread's maps (≈ 190 B), setting one woke that thread, and each timeout it
+// thread's maps (≈ 180 B), setting one woke that thread, and each timeout it
 // fired reached the session through the I/O thread's wakeup pipe: at 10,000
 // logged-in users checked every 5 s, 2,000 wakeups of each kind a second, and
 // three wakeups of the clock thread per login. Here an entry is 24 B in a
@@ -61,7 +61,8 @@ public:
           continue;
         }
         auto due = std::move(slot[i]);
-        slot[i] = std::move(slot.back());
+        if (i + 1 < slot.size())
+          slot[i] = std::move(slot.back());
         slot.pop_back();
         --size_;
         fire(due.session, due.what);
