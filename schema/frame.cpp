@@ -69,6 +69,14 @@ std::optional<kj::ArrayPtr<const capnp::word>> frame_reader::next() {
   return prefix.slice(0, expected);
 }
 
+void frame_reader::release_if_empty() {
+  // The frame handed out last lies between begin_ and end_ until the next call.
+  if (begin_ != end_)
+    return;
+  begin_ = end_ = 0;
+  std::vector<uint64_t>().swap(words_);
+}
+
 void frame_reader::compact() {
   if (begin_ == 0)
     return;

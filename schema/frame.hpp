@@ -47,6 +47,15 @@ public:
     return end_ - begin_;
   }
 
+  /// Bytes of buffer kept, whether used or not.
+  size_t capacity() const noexcept {
+    return words_.size() * sizeof(uint64_t);
+  }
+
+  /// Gives the buffer back if it holds nothing, not even the frame handed out
+  /// last: for a connection about to go quiet.
+  void release_if_empty();
+
 private:
   void compact();
 

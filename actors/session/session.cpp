@@ -277,9 +277,12 @@ private:
       return close(wire::ErrorCode::UNAVAILABLE,
                    "lost the link to this user's home node; reconnect");
     phase_ = phase::logged_in;
+    // Most logged-in users are idle: keep none of the login's buffers.
     nonce_.clear();
+    nonce_.shrink_to_fit();
     identity_key_.clear();
     identity_key_.shrink_to_fit();
+    reader_->release_if_empty();
     log(log_level::info, "session: ", user_, " logged in");
     bump(services_.metrics->logins);
     auto hb = std::chrono::duration_cast<std::chrono::seconds>(

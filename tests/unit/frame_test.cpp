@@ -120,3 +120,33 @@ TEST_CASE("a frame with a pointer out of its segment throws when read - not befo
   REQUIRE(frame);
   REQUIRE_THROWS_AS(which(*frame), kj::Exception);
 }
+
+TEST_CASE("frame_reader gives its buffer back only when it holds nothing") {
+  auto frame = send_frame(100);
+  frame_reader reader(1 << 20);
+
+  // Half a frame stays, and arrives whole once the rest comes.
+  auto half = frame.size() / 2;
+  reader.feed(frame.data(), half);
+  REQUIRE_FALSE(reader.next());
+  reader.release_if_empty();
+  CHECK(reader.buffered() == half);
+  CHECK(reader.capacity() >= half);
+  reader.feed(frame.data() + half, frame.size() - half);
+  auto whole = reader.next();
+  REQUIRE(whole);
+
+  // The frame handed out stays valid: its words are still the buffer's.
+  reader.release_if_empty();
+  CHECK(reader.capacity() >= frame.size());
+  CHECK(which(*whole) == wire::ClientFrame::SEND);
+
+  // Once it is done with, the buffer goes, and the next frame still reads.
+  REQUIRE_FALSE(reader.next());
+  reader.release_if_empty();
+  CHECK(reader.capacity() == 0);
+  reader.feed(frame.data(), frame.size());
+  auto again = reader.next();
+  REQUIRE(again);
+  CHECK(which(*again) == wire::ClientFrame::SEND);
+}
