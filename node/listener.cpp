@@ -16,7 +16,8 @@ namespace {
 
 constexpr auto drain_grace = std::chrono::seconds(5);
 
-// The listener's own clock: each beat fires the sessions' due timers.
+// The listener's own clock: each beat fires the sessions' due timers and sends
+// their heartbeats to presence.
 using beat_atom = caf::atom_constant<caf::atom("beat")>;
 
 class listener_state {
@@ -32,9 +33,9 @@ public:
     routes_ = std::move(routes);
     services_ = std::move(services);
     settings_ = settings;
-    timers_ = std::make_shared<session_timers>(
+    commons_ = std::make_shared<session_commons>(
       session_timers::beat_for(settings_->heartbeat_interval));
-    self_->delayed_send(self_, timers_->beat(), beat_atom::value);
+    self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
     self_->set_down_handler([this](const caf::down_msg& msg) {
@@ -48,7 +49,7 @@ public:
       [this](const caf::io::new_connection_msg& msg) {
         if (sessions_.size() >= settings_->max_connections)
           return refuse(msg.handle);
-        auto session = fork_session(self_, msg.handle, routes_, services_, timers_,
+        auto session = fork_session(self_, msg.handle, routes_, services_, commons_,
                                     settings_);
         self_->monitor(session);
         services_.metrics->connections.fetch_add(1, std::memory_order_relaxed);
@@ -71,7 +72,8 @@ public:
       [this](caf::get_atom) { return static_cast<uint64_t>(sessions_.size()); },
       [this](beat_atom) {
         fire_due_timers();
-        self_->delayed_send(self_, timers_->beat(), beat_atom::value);
+        send_heartbeats();
+        self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
       },
       [this](tick_atom) {
         if (!sessions_.empty())
@@ -124,16 +126,25 @@ private:
   /// Sends each session its due deadline and liveness checks. From this
   /// thread, an enqueue to a session needs no wakeup-pipe write.
   void fire_due_timers() {
-    timers_->advance(session_timers::clock::now(),
-                     [this](const caf::actor_addr& addr, session_timers::kind what) {
-                       auto session = caf::actor_cast<caf::actor>(addr);
-                       if (!session)
-                         return;
-                       if (what == session_timers::kind::tick)
-                         self_->send(session, tick_atom::value);
-                       else
-                         self_->send(session, deadline_atom::value);
-                     });
+    commons_->timers.advance(
+      session_timers::clock::now(),
+      [this](const caf::actor_addr& addr, session_timers::kind what) {
+        auto session = caf::actor_cast<caf::actor>(addr);
+        if (!session)
+          return;
+        if (what == session_timers::kind::tick)
+          self_->send(session, tick_atom::value);
+        else
+          self_->send(session, deadline_atom::value);
+      });
+  }
+
+  /// One message per presence actor for the heartbeats gathered this beat.
+  void send_heartbeats() {
+    commons_->beats.flush([this](const caf::actor& presence,
+                                 std::vector<std::string>&& users) {
+      self_->send(presence, heartbeat_atom::value, std::move(users));
+    });
   }
 
   /// A JSON array of every session's own figures (those that answer in time).
@@ -169,7 +180,7 @@ private:
   routes_ptr routes_;
   node_services services_;
   const node_settings* settings_ = nullptr;
-  std::shared_ptr<session_timers> timers_;  // every session's, fired each beat
+  std::shared_ptr<session_commons> commons_;  // every session's timers and beats
   caf::io::accept_handle acceptor_;
   std::unordered_map<caf::actor_addr, caf::actor> sessions_;
   bool stopping_ = false;

@@ -59,9 +59,10 @@ public:
         dirty_.erase(user);
         notify(user, false);
       },
-      [this](heartbeat_atom, const std::string& user) {
-        if (online_.count(user) > 0)
-          touch(user);
+      [this](heartbeat_atom, const std::vector<std::string>& users) {
+        for (auto& user : users)
+          if (online_.count(user) > 0)
+            touch(user);
       },
       [this](last_seen_atom, const std::string& user) { return query(user); },
       [this](stats_atom) {

@@ -2,7 +2,8 @@
 //
 //   (online_atom, user)           from the registry: the user logged in
 //   (offline_atom, user)          from the registry: the user's session ended
-//   (heartbeat_atom, user)        from a session: the user is alive now
+//   (heartbeat_atom, users)       from a listener, once a beat: users whose
+//                                 sessions heard a heartbeat are alive
 //   (last_seen_atom, user)        -> presence_info | unknownUser
 //   (watch_atom, user, session)   the session then gets (presence_atom,
 //                                 presence_info) whenever the user comes or goes

@@ -50,12 +50,12 @@ public:
 
   caf::behavior make_behavior(caf::io::connection_handle hdl, routes_ptr routes,
                               node_services services,
-                              std::shared_ptr<session_timers> timers,
+                              std::shared_ptr<session_commons> commons,
                               const node_settings* settings) {
     hdl_ = hdl;
     routes_ = std::move(routes);
     services_ = std::move(services);
-    timers_ = std::move(timers);
+    commons_ = std::move(commons);
     settings_ = settings;
     reader_.emplace(settings_->max_frame);
     connected_at_ = now_ms();
@@ -64,8 +64,8 @@ public:
     message_rate_ = token_bucket{settings_->rate_messages, settings_->rate_messages * 2, now};
     byte_rate_ = token_bucket{settings_->rate_bytes, settings_->rate_bytes * 2, now};
     self_->configure_read(hdl_, caf::io::receive_policy::at_most(settings_->read_chunk));
-    timers_->schedule(self_->address(), now + settings_->login_timeout,
-                      session_timers::kind::deadline);
+    commons_->timers.schedule(self_->address(), now + settings_->login_timeout,
+                              session_timers::kind::deadline);
     return {
       [this](const caf::io::new_data_msg& msg) { on_data(msg); },
       [this](const caf::io::connection_closed_msg&) { self_->quit(); },
@@ -445,7 +445,7 @@ private:
     if (now - last_beat_forwarded_ >= settings_->heartbeat_interval / 2) {
       last_beat_forwarded_ = now;
       if (auto home = own_home())
-        self_->send(home->actors.presence, heartbeat_atom::value, user_);
+        commons_->beats.add(home->actors.presence, user_);
     }
   }
 
@@ -692,7 +692,8 @@ private:
       randombytes_uniform(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX))));
     auto delay = interval / 2 + jitter;
     next_tick_at_ = steady::now() + delay;
-    timers_->schedule(self_->address(), next_tick_at_, session_timers::kind::tick);
+    commons_->timers.schedule(self_->address(), next_tick_at_,
+                              session_timers::kind::tick);
   }
 
   /// Each check one interval after the one before was due, not after it ran: a
@@ -702,7 +703,8 @@ private:
   void next_tick() {
     next_tick_at_ = std::max(next_tick_at_ + settings_->heartbeat_interval,
                              steady::now());
-    timers_->schedule(self_->address(), next_tick_at_, session_timers::kind::tick);
+    commons_->timers.schedule(self_->address(), next_tick_at_,
+                              session_timers::kind::tick);
   }
 
   // -- output ----------------------------------------------------------------------
@@ -816,7 +818,7 @@ private:
   caf::io::connection_handle hdl_;
   routes_ptr routes_;  // the latest snapshot from the listener
   node_services services_;
-  std::shared_ptr<session_timers> timers_;  // the listener's; fires deadline and ticks
+  std::shared_ptr<session_commons> commons_;  // the listener's timers and beats
   const node_settings* settings_ = nullptr;
   std::optional<frame_reader> reader_;
 
@@ -852,19 +854,19 @@ using session_broker = caf::io::stateful_broker<session_state>;
 
 caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
                            routes_ptr routes, node_services services,
-                           std::shared_ptr<session_timers> timers,
+                           std::shared_ptr<session_commons> commons,
                            const node_settings* settings) {
   return self->state.make_behavior(hdl, std::move(routes), std::move(services),
-                                   std::move(timers), settings);
+                                   std::move(commons), settings);
 }
 
 } // namespace
 
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
                         const routes_ptr& routes, const node_services& services,
-                        std::shared_ptr<session_timers> timers,
+                        std::shared_ptr<session_commons> commons,
                         const node_settings* settings) {
-  return acceptor->fork(session_impl, hdl, routes, services, std::move(timers),
+  return acceptor->fork(session_impl, hdl, routes, services, std::move(commons),
                         settings);
 }
 

@@ -24,6 +24,7 @@
 #include "actors/call/turn.hpp"
 #include "actors/cluster/routes.hpp"
 #include "actors/config.hpp"
+#include "actors/session/presence_beats.hpp"
 #include "actors/session/session_timers.hpp"
 #include "media/token.hpp"
 
@@ -48,9 +49,20 @@ struct node_services {
 /// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr))
 /// and sets its deadline and liveness checks in `timers`, whose owner sends it
 /// (deadline_atom) and (tick_atom) when they are due. `settings` must outlive it.
+/// What a listener's sessions share, on the I/O thread: the listener fires the
+/// timers and sends the heartbeats once a beat. One pointer per session.
+struct session_commons {
+  explicit session_commons(session_timers::clock::duration beat) : timers(beat) {
+    // nop
+  }
+
+  session_timers timers;  // login deadlines and liveness checks
+  presence_beats beats;   // heartbeats for presence
+};
+
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
                         const routes_ptr& routes, const node_services& services,
-                        std::shared_ptr<session_timers> timers,
+                        std::shared_ptr<session_commons> commons,
                         const node_settings* settings);
 
 } // namespace parley

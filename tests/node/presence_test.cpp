@@ -97,6 +97,33 @@ TEST_CASE("online users' last seen reaches the store each flush interval: it sur
   }
 }
 
+TEST_CASE("heartbeats keep an online user's last seen current: it survives kill -9") {
+  temp_dir dir;
+  // The session passes on a beat every half interval (0.5 s); presence writes
+  // what it heard every second.
+  node_process node{dir.path(), {"--parley.heartbeat-interval=1s",
+                                 "--parley.presence-flush-interval=1s"}};
+  node.start();
+  auto alice = register_user(node, "alice");
+  auto watcher = register_user(node, "watcher");
+  auto a = login(node, alice);
+  auto logged_in = now_ms();
+  // Beat for 4.5 s: past three flushes after the 2.5 s mark.
+  for (int i = 0; i < 18; ++i) {
+    REQUIRE(a->heartbeat());
+    std::this_thread::sleep_for(250ms);
+  }
+  node.kill_and_wait(SIGKILL);
+  a.reset();
+  node.start();
+  auto w = login(node, watcher);
+  auto p = w->last_seen("alice");
+  REQUIRE(p);
+  CHECK_FALSE(p->online);
+  // The login alone would leave it at the login's time.
+  CHECK(p->last_seen >= logged_in + 2500);
+}
+
 TEST_CASE("last seen of an unknown user is an unknownUser error") {
   temp_dir dir;
   node_process node{dir.path()};
