@@ -2,11 +2,11 @@
 // beat of the listener.
 //
 // A session used to send each forwarded heartbeat to its user's presence actor
-// itself: with users beating every 5 s, 3,600 messages a second at 18,000 idle
-// users, and each one woke a scheduler thread (two context switches, on a node
-// pinned to one core). Presence only keeps last-seen times, so it can hear of
-// a user a beat (≤ 100 ms) later: the listener sends what its sessions
-// gathered as one message per presence actor per beat.
+// itself: with users beating every 5 s, 3,600 messages a second from the I/O
+// thread to a scheduler thread at 18,000 idle users. Presence only keeps
+// last-seen times, so it can hear of a user a beat (≤ 100 ms) later: the
+// listener sends what its sessions gathered as one message per presence actor
+// per beat (idle users' CPU −6%, docs/BENCHMARKS.md, row 33).
 //
 // Not thread-safe: like session_timers, only brokers use it, and CAF 0.17 runs
 // all brokers on the middleman's one multiplexer thread.

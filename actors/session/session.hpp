@@ -45,10 +45,6 @@ struct node_services {
   std::shared_ptr<const turn_config> turn{};  // TURN credentials; none: not offered
 };
 
-/// Hands the accepted connection `hdl` from `acceptor` to a new session, which
-/// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr))
-/// and sets its deadline and liveness checks in `timers`, whose owner sends it
-/// (deadline_atom) and (tick_atom) when they are due. `settings` must outlive it.
 /// What a listener's sessions share, on the I/O thread: the listener fires the
 /// timers and sends the heartbeats once a beat. One pointer per session.
 struct session_commons {
@@ -60,6 +56,11 @@ struct session_commons {
   presence_beats beats;   // heartbeats for presence
 };
 
+/// Hands the accepted connection `hdl` from `acceptor` to a new session, which
+/// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr)),
+/// sets its deadline and liveness checks in `commons->timers`, whose owner sends
+/// it (deadline_atom) and (tick_atom) when they are due, and leaves its user's
+/// heartbeats for presence in `commons->beats`. `settings` must outlive it.
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
                         const routes_ptr& routes, const node_services& services,
                         std::shared_ptr<session_commons> commons,
