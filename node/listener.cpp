@@ -34,7 +34,7 @@ public:
     services_ = std::move(services);
     settings_ = settings;
     commons_ = std::make_shared<session_commons>(
-      session_timers::beat_for(settings_->heartbeat_interval));
+      services_, session_timers::beat_for(settings_->heartbeat_interval));
     self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
@@ -49,8 +49,7 @@ public:
       [this](const caf::io::new_connection_msg& msg) {
         if (sessions_.size() >= settings_->max_connections)
           return refuse(msg.handle);
-        auto session = fork_session(self_, msg.handle, routes_, services_, commons_,
-                                    settings_);
+        auto session = fork_session(self_, msg.handle, routes_, commons_, settings_);
         self_->monitor(session);
         services_.metrics->connections.fetch_add(1, std::memory_order_relaxed);
         sessions_.emplace(session.address(), session);

@@ -49,12 +49,10 @@ public:
   }
 
   caf::behavior make_behavior(caf::io::connection_handle hdl, routes_ptr routes,
-                              node_services services,
                               std::shared_ptr<session_commons> commons,
                               const node_settings* settings) {
     hdl_ = hdl;
     routes_ = std::move(routes);
-    services_ = std::move(services);
     commons_ = std::move(commons);
     settings_ = settings;
     reader_.emplace(settings_->max_frame);
@@ -84,8 +82,8 @@ public:
         for (auto& item : items) {
           outgoing::inbox_entry(out(), item);
           if (item.what() == item_kind::message) {
-            bump(services_.metrics->messages_out);
-            services_.metrics->delivery_latency.observe(
+            bump(commons_->services.metrics->messages_out);
+            commons_->services.metrics->delivery_latency.observe(
               static_cast<double>(std::max<int64_t>(0, now - item.time)) / 1000.0);
           }
         }
@@ -211,7 +209,7 @@ private:
     phase_ = phase::challenged;
     // The throttle hands a login it lets through to the store, which answers
     // with the user's identity key; then a fresh nonce goes out to be signed.
-    self_->request(services_.throttle, caf::infinite, login_atom::value, r.user,
+    self_->request(commons_->services.throttle, caf::infinite, login_atom::value, r.user,
                    peer_address(), home->actors.store)
       .then(
         [this, user = r.user](std::string& key) {
@@ -252,13 +250,13 @@ private:
     home_name_ = routes_->home_name(user_);
     home_generation_ = home->generation;
     phase_ = phase::verifying;
-    self_->request(services_.verifier, caf::infinite, verify_atom::value,
+    self_->request(commons_->services.verifier, caf::infinite, verify_atom::value,
                    identity_key_, nonce_, std::move(r.signature),
                    home->actors.registry, user_, caf::actor_cast<caf::actor>(self_))
       .then([this](caf::ok_atom) { logged_in(); },
             [this](const caf::error& err) {
               if (to_wire_code(err) == wire::ErrorCode::BAD_SIGNATURE) {
-                self_->send(services_.throttle, failed_atom::value, user_,
+                self_->send(commons_->services.throttle, failed_atom::value, user_,
                             peer_address());
                 return close(wire::ErrorCode::BAD_SIGNATURE,
                              "login proof does not verify");
@@ -284,7 +282,7 @@ private:
     identity_key_.shrink_to_fit();
     reader_->release_if_empty();
     log(log_level::info, "session: ", user_, " logged in");
-    bump(services_.metrics->logins);
+    bump(commons_->services.metrics->logins);
     auto hb = std::chrono::duration_cast<std::chrono::seconds>(
       settings_->heartbeat_interval);
     outgoing::welcome(out(), user_, now_ms(),
@@ -521,7 +519,7 @@ private:
   void handle(media_token_request& r) {
     if (!require_login())
       return;
-    if (!services_.media_key)
+    if (!commons_->services.media_key)
       return error(wire::ErrorCode::UNSUPPORTED, "this node issues no media tokens",
                    r.sha256);
     if (!within_rate(0, r.sha256))
@@ -535,7 +533,7 @@ private:
     claims.recipients = std::move(r.recipients);
     auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings_->media_token_ttl);
     claims.expires = now_ms() / 1000 + std::max<int64_t>(1, ttl.count());
-    outgoing::media_token(out(), r.action, r.sha256, services_.media_key->sign(claims),
+    outgoing::media_token(out(), r.action, r.sha256, commons_->services.media_key->sign(claims),
                           claims.expires * 1000, settings_->media_url);
   }
 
@@ -628,9 +626,9 @@ private:
   void handle(turn_request&) {
     if (!require_login())
       return;
-    if (!services_.turn)
+    if (!commons_->services.turn)
       return error(wire::ErrorCode::TURN_UNAVAILABLE, "this node offers no TURN relay");
-    auto credentials = make_turn_credentials(*services_.turn, user_, now_ms() / 1000);
+    auto credentials = make_turn_credentials(*commons_->services.turn, user_, now_ms() / 1000);
     if (credentials.password.empty())
       return error(wire::ErrorCode::INTERNAL, "cannot compute TURN credentials");
     outgoing::turn(out(), credentials);
@@ -774,7 +772,7 @@ private:
 
   void error(wire::ErrorCode code, std::string_view message,
              std::string_view refers_to = {}, uint32_t retry_after_ms = 0) {
-    services_.metrics->count_error(code);
+    commons_->services.metrics->count_error(code);
     outgoing::error(out(), code, message, refers_to, retry_after_ms);
   }
 
@@ -817,7 +815,6 @@ private:
   caf::io::broker* self_;
   caf::io::connection_handle hdl_;
   routes_ptr routes_;  // the latest snapshot from the listener
-  node_services services_;
   std::shared_ptr<session_commons> commons_;  // the listener's timers and beats
   const node_settings* settings_ = nullptr;
   std::optional<frame_reader> reader_;
@@ -853,21 +850,19 @@ private:
 using session_broker = caf::io::stateful_broker<session_state>;
 
 caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
-                           routes_ptr routes, node_services services,
-                           std::shared_ptr<session_commons> commons,
+                           routes_ptr routes, std::shared_ptr<session_commons> commons,
                            const node_settings* settings) {
-  return self->state.make_behavior(hdl, std::move(routes), std::move(services),
-                                   std::move(commons), settings);
+  return self->state.make_behavior(hdl, std::move(routes), std::move(commons),
+                                   settings);
 }
 
 } // namespace
 
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
-                        const routes_ptr& routes, const node_services& services,
+                        const routes_ptr& routes,
                         std::shared_ptr<session_commons> commons,
                         const node_settings* settings) {
-  return acceptor->fork(session_impl, hdl, routes, services, std::move(commons),
-                        settings);
+  return acceptor->fork(session_impl, hdl, routes, std::move(commons), settings);
 }
 
 } // namespace parley

@@ -32,6 +32,9 @@
 #include <caf/io/broker.hpp>
 #include <caf/io/connection_handle.hpp>
 
+#include <memory>
+#include <utility>
+
 namespace parley {
 
 /// The node's helpers a session asks during login.
@@ -46,12 +49,16 @@ struct node_services {
 };
 
 /// What a listener's sessions share, on the I/O thread: the listener fires the
-/// timers and sends the heartbeats once a beat. One pointer per session.
+/// timers and sends the heartbeats once a beat. One pointer per session, and
+/// the services not copied into each: that keeps CAF's allocation for a session
+/// within mimalloc's 1,792 B size class (docs/BENCHMARKS.md, row 34).
 struct session_commons {
-  explicit session_commons(session_timers::clock::duration beat) : timers(beat) {
+  session_commons(node_services services, session_timers::clock::duration beat)
+    : services(std::move(services)), timers(beat) {
     // nop
   }
 
+  const node_services services;
   session_timers timers;  // login deadlines and liveness checks
   presence_beats beats;   // heartbeats for presence
 };
@@ -62,7 +69,7 @@ struct session_commons {
 /// it (deadline_atom) and (tick_atom) when they are due, and leaves its user's
 /// heartbeats for presence in `commons->beats`. `settings` must outlive it.
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
-                        const routes_ptr& routes, const node_services& services,
+                        const routes_ptr& routes,
                         std::shared_ptr<session_commons> commons,
                         const node_settings* settings);
 
