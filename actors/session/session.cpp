@@ -15,6 +15,7 @@
 #include "schema/hex.hpp"
 #include "schema/rules.hpp"
 
+#include <caf/actor_storage.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <sodium.h>
@@ -82,8 +83,8 @@ public:
         for (auto& item : items) {
           outgoing::inbox_entry(out(), item);
           if (item.what() == item_kind::message) {
-            bump(commons_->services.metrics->messages_out);
-            commons_->services.metrics->delivery_latency.observe(
+            bump(services().metrics->messages_out);
+            services().metrics->delivery_latency.observe(
               static_cast<double>(std::max<int64_t>(0, now - item.time)) / 1000.0);
           }
         }
@@ -209,7 +210,7 @@ private:
     phase_ = phase::challenged;
     // The throttle hands a login it lets through to the store, which answers
     // with the user's identity key; then a fresh nonce goes out to be signed.
-    self_->request(commons_->services.throttle, caf::infinite, login_atom::value, r.user,
+    self_->request(services().throttle, caf::infinite, login_atom::value, r.user,
                    peer_address(), home->actors.store)
       .then(
         [this, user = r.user](std::string& key) {
@@ -250,13 +251,13 @@ private:
     home_name_ = routes_->home_name(user_);
     home_generation_ = home->generation;
     phase_ = phase::verifying;
-    self_->request(commons_->services.verifier, caf::infinite, verify_atom::value,
+    self_->request(services().verifier, caf::infinite, verify_atom::value,
                    identity_key_, nonce_, std::move(r.signature),
                    home->actors.registry, user_, caf::actor_cast<caf::actor>(self_))
       .then([this](caf::ok_atom) { logged_in(); },
             [this](const caf::error& err) {
               if (to_wire_code(err) == wire::ErrorCode::BAD_SIGNATURE) {
-                self_->send(commons_->services.throttle, failed_atom::value, user_,
+                self_->send(services().throttle, failed_atom::value, user_,
                             peer_address());
                 return close(wire::ErrorCode::BAD_SIGNATURE,
                              "login proof does not verify");
@@ -282,7 +283,7 @@ private:
     identity_key_.shrink_to_fit();
     reader_->release_if_empty();
     log(log_level::info, "session: ", user_, " logged in");
-    bump(commons_->services.metrics->logins);
+    bump(services().metrics->logins);
     auto hb = std::chrono::duration_cast<std::chrono::seconds>(
       settings_->heartbeat_interval);
     outgoing::welcome(out(), user_, now_ms(),
@@ -519,7 +520,7 @@ private:
   void handle(media_token_request& r) {
     if (!require_login())
       return;
-    if (!commons_->services.media_key)
+    if (!services().media_key)
       return error(wire::ErrorCode::UNSUPPORTED, "this node issues no media tokens",
                    r.sha256);
     if (!within_rate(0, r.sha256))
@@ -533,7 +534,7 @@ private:
     claims.recipients = std::move(r.recipients);
     auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings_->media_token_ttl);
     claims.expires = now_ms() / 1000 + std::max<int64_t>(1, ttl.count());
-    outgoing::media_token(out(), r.action, r.sha256, commons_->services.media_key->sign(claims),
+    outgoing::media_token(out(), r.action, r.sha256, services().media_key->sign(claims),
                           claims.expires * 1000, settings_->media_url);
   }
 
@@ -626,9 +627,9 @@ private:
   void handle(turn_request&) {
     if (!require_login())
       return;
-    if (!commons_->services.turn)
+    if (!services().turn)
       return error(wire::ErrorCode::TURN_UNAVAILABLE, "this node offers no TURN relay");
-    auto credentials = make_turn_credentials(*commons_->services.turn, user_, now_ms() / 1000);
+    auto credentials = make_turn_credentials(*services().turn, user_, now_ms() / 1000);
     if (credentials.password.empty())
       return error(wire::ErrorCode::INTERNAL, "cannot compute TURN credentials");
     outgoing::turn(out(), credentials);
@@ -772,7 +773,7 @@ private:
 
   void error(wire::ErrorCode code, std::string_view message,
              std::string_view refers_to = {}, uint32_t retry_after_ms = 0) {
-    commons_->services.metrics->count_error(code);
+    services().metrics->count_error(code);
     outgoing::error(out(), code, message, refers_to, retry_after_ms);
   }
 
@@ -810,12 +811,16 @@ private:
     self_->quit();
   }
 
+  const node_services& services() const noexcept {
+    return commons_->services;
+  }
+
   // -- state -----------------------------------------------------------------------
 
   caf::io::broker* self_;
   caf::io::connection_handle hdl_;
   routes_ptr routes_;  // the latest snapshot from the listener
-  std::shared_ptr<session_commons> commons_;  // the listener's timers and beats
+  std::shared_ptr<session_commons> commons_;  // the listener's services, timers, beats
   const node_settings* settings_ = nullptr;
   std::optional<frame_reader> reader_;
 
@@ -848,6 +853,12 @@ private:
 };
 
 using session_broker = caf::io::stateful_broker<session_state>;
+
+// CAF allocates a session as actor_storage<session_broker>, and mimalloc rounds
+// an allocation up to its size class (…, 1,536, 1,792, 2,048 B): within 1,792 B
+// a connection costs 256 B less than just above it (docs/BENCHMARKS.md, row 34).
+static_assert(sizeof(caf::actor_storage<session_broker>) <= 1792,
+              "a session no longer fits mimalloc's 1,792 B size class");
 
 caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
                            routes_ptr routes, std::shared_ptr<session_commons> commons,
