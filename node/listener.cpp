@@ -31,16 +31,15 @@ public:
   caf::behavior make_behavior(caf::io::doorman_ptr doorman, routes_ptr routes,
                               node_services services, const node_settings* settings) {
     routes_ = std::move(routes);
-    services_ = std::move(services);
     settings_ = settings;
     commons_ = std::make_shared<session_commons>(
-      services_, session_timers::beat_for(settings_->heartbeat_interval));
+      std::move(services), session_timers::beat_for(settings_->heartbeat_interval));
     self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
     self_->set_down_handler([this](const caf::down_msg& msg) {
       if (sessions_.erase(msg.source) > 0)
-        services_.metrics->connections.fetch_sub(1, std::memory_order_relaxed);
+        metrics()->connections.fetch_sub(1, std::memory_order_relaxed);
       refusing_ = refusing_ && sessions_.size() >= settings_->max_connections;
       if (stopping_ && sessions_.empty())
         self_->quit();
@@ -51,7 +50,7 @@ public:
           return refuse(msg.handle);
         auto session = fork_session(self_, msg.handle, routes_, commons_, settings_);
         self_->monitor(session);
-        services_.metrics->connections.fetch_add(1, std::memory_order_relaxed);
+        metrics()->connections.fetch_add(1, std::memory_order_relaxed);
         sessions_.emplace(session.address(), session);
       },
       [](const caf::io::acceptor_closed_msg&) {
@@ -84,6 +83,10 @@ public:
   }
 
 private:
+  node_metrics* metrics() const noexcept {
+    return commons_->services.metrics;
+  }
+
   /// Over the connection limit: say so and close, without forking a session.
   void refuse(caf::io::connection_handle hdl) {
     if (!refusing_) {
@@ -177,7 +180,6 @@ private:
 
   caf::io::broker* self_;
   routes_ptr routes_;
-  node_services services_;
   const node_settings* settings_ = nullptr;
   std::shared_ptr<session_commons> commons_;  // every session's timers and beats
   caf::io::accept_handle acceptor_;

@@ -37,9 +37,9 @@
 
 namespace parley {
 
-/// The node's helpers a session asks during login.
 struct node_metrics;
 
+/// The node's helpers a session uses: for logins, its tally, media and calls.
 struct node_services {
   caf::actor verifier;  // checks login proofs
   caf::actor throttle;  // slows down login floods and guessing
