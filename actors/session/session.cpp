@@ -65,74 +65,104 @@ public:
     self_->configure_read(hdl_, caf::io::receive_policy::at_most(settings_->read_chunk));
     commons_->timers.schedule(self_->address(), now + settings_->login_timeout,
                               session_timers::kind::deadline);
-    return {
-      [this](const caf::io::new_data_msg& msg) { on_data(msg); },
-      [this](const caf::io::connection_closed_msg&) { self_->quit(); },
-      [this](flush_atom) {
-        write_scheduled_ = false;
-        write_queued();
-      },
-      [this](const caf::io::data_transferred_msg& msg) {
-        if (msg.remaining == 0 && caf_writing_) {
-          caf_writing_ = false;
-          self_->ack_writes(hdl_, false);
-        }
-      },
-      [this](deliver_atom, const inbox_items& items) {
-        auto now = now_ms();
-        for (auto& item : items) {
-          outgoing::inbox_entry(out(), item);
-          if (item.what() == item_kind::message) {
-            bump(services().metrics->messages_out);
-            services().metrics->delivery_latency.observe(
-              static_cast<double>(std::max<int64_t>(0, now - item.time)) / 1000.0);
-          }
-        }
-        flush();
-      },
-      [this](prekeys_low_atom, uint32_t remaining) {
-        outgoing::prekeys(out(), remaining, true, true);
-        flush();
-      },
-      [this](presence_atom, const presence_info& info) {
-        outgoing::presence(out(), info);
-        flush();
-      },
-      [this](call_atom, const call_signal& signal) {
-        if (phase_ != phase::logged_in)
-          return;
-        outgoing::call(out(), signal);
-        flush();
-      },
-      [this](kick_atom, uint8_t code) {
-        close(static_cast<wire::ErrorCode>(code), "logged in on another connection");
-      },
-      [this](stop_atom) {
-        close(wire::ErrorCode::SHUTTING_DOWN, "the node is stopping; reconnect");
-      },
-      [this](deadline_atom) {
-        if (phase_ != phase::logged_in && phase_ != phase::closing)
-          close(wire::ErrorCode::LOGIN_TIMEOUT, "no login in time");
-      },
-      [this](tick_atom) { check_heartbeats(); },
-      [this](stats_atom) {
-        // Built by hand: sessions are many and this is all they report.
-        return "{\"user\":\"" + user_ + "\",\"node\":\"" + routes_->self()
-               + "\",\"address\":\"" + peer_address() + "\",\"since\":"
-               + std::to_string(connected_at_) + ",\"loggedIn\":"
-               + (phase_ == phase::logged_in ? "true" : "false")
-               + ",\"mailbox\":" + std::to_string(self_->mailbox().size()) + "}";
-      },
-      [this](routes_atom, routes_ptr& routes) {
-        routes_ = std::move(routes);
-        if (phase_ == phase::logged_in && !own_home())
-          close(wire::ErrorCode::UNAVAILABLE,
-                "lost the link to this user's home node; reconnect");
-      },
-    };
+    // CAF allocates a behavior per actor, ≈ 48 B per case: 600 B for the 13
+    // kinds of message a session takes. So the behavior has one case, the
+    // commonest, and the default handler, which costs nothing per session,
+    // takes the rest (docs/BENCHMARKS.md, row 35).
+    self_->set_default_handler(
+      [this](caf::scheduled_actor*, caf::message_view& x) { return answer(x); });
+    return {[this](const caf::io::new_data_msg& msg) { on_data(msg); }};
   }
 
 private:
+  /// Calls `f` if `xs` matches its arguments, as a case of a behavior would.
+  template <class F>
+  static bool handled(caf::type_erased_tuple& xs, F f) {
+    return static_cast<bool>(xs.apply(f));
+  }
+
+  /// Every message but new data.
+  caf::result<caf::message> answer(caf::message_view& x) {
+    auto& xs = x.content();
+    // The commonest first: pushes, then the writes they schedule.
+    auto done = handled(xs, [this](deliver_atom, const inbox_items& items) {
+                  deliver(items);
+                })
+                || handled(xs, [this](flush_atom) {
+                     write_scheduled_ = false;
+                     write_queued();
+                   })
+                || handled(xs, [this](const caf::io::data_transferred_msg& msg) {
+                     if (msg.remaining == 0 && caf_writing_) {
+                       caf_writing_ = false;
+                       self_->ack_writes(hdl_, false);
+                     }
+                   })
+                || handled(xs, [this](tick_atom) { check_heartbeats(); })
+                || handled(xs, [this](const caf::io::connection_closed_msg&) {
+                     self_->quit();
+                   })
+                || handled(xs, [this](prekeys_low_atom, uint32_t remaining) {
+                     outgoing::prekeys(out(), remaining, true, true);
+                     flush();
+                   })
+                || handled(xs, [this](presence_atom, const presence_info& info) {
+                     outgoing::presence(out(), info);
+                     flush();
+                   })
+                || handled(xs, [this](call_atom, const call_signal& signal) {
+                     if (phase_ != phase::logged_in)
+                       return;
+                     outgoing::call(out(), signal);
+                     flush();
+                   })
+                || handled(xs, [this](kick_atom, uint8_t code) {
+                     close(static_cast<wire::ErrorCode>(code),
+                           "logged in on another connection");
+                   })
+                || handled(xs, [this](stop_atom) {
+                     close(wire::ErrorCode::SHUTTING_DOWN,
+                           "the node is stopping; reconnect");
+                   })
+                || handled(xs, [this](deadline_atom) {
+                     if (phase_ != phase::logged_in && phase_ != phase::closing)
+                       close(wire::ErrorCode::LOGIN_TIMEOUT, "no login in time");
+                   })
+                || handled(xs, [this](routes_atom, const routes_ptr& routes) {
+                     routes_ = routes;
+                     if (phase_ == phase::logged_in && !own_home())
+                       close(wire::ErrorCode::UNAVAILABLE,
+                             "lost the link to this user's home node; reconnect");
+                   });
+    if (done)
+      return caf::message{};
+    if (auto stats = xs.apply([this](stats_atom) { return stats_json(); }))
+      return caf::make_message(std::move(*stats));
+    return caf::print_and_drop(self_, x);
+  }
+
+  void deliver(const inbox_items& items) {
+    auto now = now_ms();
+    for (auto& item : items) {
+      outgoing::inbox_entry(out(), item);
+      if (item.what() == item_kind::message) {
+        bump(services().metrics->messages_out);
+        services().metrics->delivery_latency.observe(
+          static_cast<double>(std::max<int64_t>(0, now - item.time)) / 1000.0);
+      }
+    }
+    flush();
+  }
+
+  std::string stats_json() {
+    // Built by hand: sessions are many and this is all they report.
+    return "{\"user\":\"" + user_ + "\",\"node\":\"" + routes_->self()
+           + "\",\"address\":\"" + peer_address() + "\",\"since\":"
+           + std::to_string(connected_at_) + ",\"loggedIn\":"
+           + (phase_ == phase::logged_in ? "true" : "false")
+           + ",\"mailbox\":" + std::to_string(self_->mailbox().size()) + "}";
+  }
+
   /// A send the store has not answered yet.
   struct unanswered_send {
     std::string id;
