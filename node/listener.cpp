@@ -32,8 +32,7 @@ public:
                               node_services services, const node_settings* settings) {
     routes_ = std::move(routes);
     settings_ = settings;
-    commons_ = std::make_shared<session_commons>(
-      std::move(services), session_timers::beat_for(settings_->heartbeat_interval));
+    commons_ = std::make_shared<session_commons>(*settings_, std::move(services));
     self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
@@ -48,7 +47,7 @@ public:
       [this](const caf::io::new_connection_msg& msg) {
         if (sessions_.size() >= settings_->max_connections)
           return refuse(msg.handle);
-        auto session = fork_session(self_, msg.handle, routes_, commons_, settings_);
+        auto session = fork_session(self_, msg.handle, routes_, commons_);
         self_->monitor(session);
         metrics()->connections.fetch_add(1, std::memory_order_relaxed);
         sessions_.emplace(session.address(), session);

@@ -2,7 +2,9 @@
 
 #include <kj/io.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace parley {
 
@@ -14,7 +16,8 @@ constexpr size_t idle_buffer_words = 512;  // 4 KiB
 } // namespace
 
 frame_reader::frame_reader(size_t max_frame_bytes)
-  : max_frame_bytes_(max_frame_bytes) {
+  : max_frame_bytes_(static_cast<uint32_t>(
+      std::min<size_t>(max_frame_bytes, std::numeric_limits<uint32_t>::max()))) {
   // nop
 }
 

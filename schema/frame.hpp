@@ -59,14 +59,16 @@ public:
 private:
   void compact();
 
-  size_t max_frame_bytes_;
+  // 32 bits, next to error_: a session keeps its reader 8 B smaller, and a
+  // frame over 4 GiB is refused anyway.
+  uint32_t max_frame_bytes_;
+  frame_error error_ = frame_error::none;
   // 64-bit elements so frames are 8-byte aligned (capnp::word itself cannot
   // live in a std::vector: clang's libstdc++ checks want it movable).
   std::vector<uint64_t> words_;
   size_t begin_ = 0;                // byte offsets into words_
   size_t end_ = 0;
   size_t consumed_ = 0;             // bytes of the frame handed out by next()
-  frame_error error_ = frame_error::none;
 };
 
 /// Reader limits for a frame: traversal bounded by the frame's own size.

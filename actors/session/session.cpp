@@ -50,20 +50,18 @@ public:
   }
 
   caf::behavior make_behavior(caf::io::connection_handle hdl, routes_ptr routes,
-                              std::shared_ptr<session_commons> commons,
-                              const node_settings* settings) {
+                              std::shared_ptr<session_commons> commons) {
     hdl_ = hdl;
     routes_ = std::move(routes);
     commons_ = std::move(commons);
-    settings_ = settings;
-    reader_.emplace(settings_->max_frame);
+    reader_.emplace(settings().max_frame);
     connected_at_ = now_ms();
     auto now = steady::now();
     last_rx_ = now;
-    message_rate_ = token_bucket{settings_->rate_messages, settings_->rate_messages * 2, now};
-    byte_rate_ = token_bucket{settings_->rate_bytes, settings_->rate_bytes * 2, now};
-    self_->configure_read(hdl_, caf::io::receive_policy::at_most(settings_->read_chunk));
-    commons_->timers.schedule(self_->address(), now + settings_->login_timeout,
+    message_rate_ = token_bucket{settings().rate_messages, settings().rate_messages * 2, now};
+    byte_rate_ = token_bucket{settings().rate_bytes, settings().rate_bytes * 2, now};
+    self_->configure_read(hdl_, caf::io::receive_policy::at_most(settings().read_chunk));
+    commons_->timers.schedule(self_->address(), now + settings().login_timeout,
                               session_timers::kind::deadline);
     // CAF allocates a behavior per actor, ≈ 48 B per case: 600 B for the 13
     // kinds of message a session takes. So the behavior has one case, the
@@ -178,7 +176,7 @@ private:
     last_rx_ = steady::now();
     reader_->feed(msg.buf.data(), msg.buf.size());
     while (auto frame = reader_->next()) {
-      auto req = parse_request(*frame, request_limits{settings_->max_payload});
+      auto req = parse_request(*frame, request_limits{settings().max_payload});
       std::visit([this](auto& r) { handle(r); }, req);
       if (phase_ == phase::closing)
         return;
@@ -238,6 +236,7 @@ private:
     if (!home)
       return;
     phase_ = phase::challenged;
+    challenge_.reset();
     // The throttle hands a login it lets through to the store, which answers
     // with the user's identity key; then a fresh nonce goes out to be signed.
     self_->request(services().throttle, caf::infinite, login_atom::value, r.user,
@@ -247,10 +246,11 @@ private:
           if (phase_ != phase::challenged)
             return;
           user_ = user;
-          identity_key_ = std::move(key);
-          nonce_.resize(nonce_bytes);
-          randombytes_buf(nonce_.data(), nonce_.size());
-          outgoing::challenge(out(), nonce_);
+          challenge_ = std::make_unique<challenge>();
+          challenge_->identity_key = std::move(key);
+          challenge_->nonce.resize(nonce_bytes);
+          randombytes_buf(challenge_->nonce.data(), challenge_->nonce.size());
+          outgoing::challenge(out(), challenge_->nonce);
           flush();
         },
         [this](const caf::error& err) {
@@ -267,7 +267,7 @@ private:
   void handle(prove_request& r) {
     if (phase_ == phase::logged_in)
       return error(wire::ErrorCode::ALREADY_LOGGED_IN, "already logged in");
-    if (phase_ != phase::challenged || nonce_.empty())
+    if (phase_ != phase::challenged || !challenge_)
       return error(wire::ErrorCode::UNEXPECTED, "prove answers a challenge");
     // The verifier hands a proof that holds to the registry of the user's home,
     // so the home is fixed now; the registry makes this the user's one session.
@@ -282,7 +282,7 @@ private:
     home_generation_ = home->generation;
     phase_ = phase::verifying;
     self_->request(services().verifier, caf::infinite, verify_atom::value,
-                   identity_key_, nonce_, std::move(r.signature),
+                   challenge_->identity_key, challenge_->nonce, std::move(r.signature),
                    home->actors.registry, user_, caf::actor_cast<caf::actor>(self_))
       .then([this](caf::ok_atom) { logged_in(); },
             [this](const caf::error& err) {
@@ -307,19 +307,16 @@ private:
                    "lost the link to this user's home node; reconnect");
     phase_ = phase::logged_in;
     // Most logged-in users are idle: keep none of the login's buffers.
-    nonce_.clear();
-    nonce_.shrink_to_fit();
-    identity_key_.clear();
-    identity_key_.shrink_to_fit();
+    challenge_.reset();
     reader_->release_if_empty();
     log(log_level::info, "session: ", user_, " logged in");
     bump(services().metrics->logins);
     auto hb = std::chrono::duration_cast<std::chrono::seconds>(
-      settings_->heartbeat_interval);
+      settings().heartbeat_interval);
     outgoing::welcome(out(), user_, now_ms(),
                       static_cast<uint32_t>(std::max<int64_t>(1, hb.count())),
-                      static_cast<uint32_t>(settings_->max_payload),
-                      static_cast<uint32_t>(settings_->max_pending_sends));
+                      static_cast<uint32_t>(settings().max_payload),
+                      static_cast<uint32_t>(settings().max_pending_sends));
     flush();
     self_->send(home->actors.store, subscribe_atom::value, user_,
                 caf::actor_cast<caf::actor>(self_));
@@ -362,18 +359,19 @@ private:
   /// an error to the client.
   std::optional<std::pair<uint64_t, const member_link*>>
   admit_send(const std::string& id, size_t bytes, const std::string& routed_by) {
-    if (resend_from_) {
-      if (id != *resend_from_) {
+    auto& sends = books();
+    if (sends.resend_from) {
+      if (id != *sends.resend_from) {
         error(wire::ErrorCode::UNAVAILABLE,
               "an earlier send was refused; send again from that one", id);
         return std::nullopt;
       }
-      resend_from_.reset();
+      sends.resend_from.reset();
     }
     // A client keeps at most maxPendingSends unanswered (Welcome says how many).
     // Refusing is the backpressure: CAF 0.17 loses a read resumed in the same
     // loop iteration it was halted in, so halting the socket could stall it.
-    if (unanswered_.size() >= settings_->max_pending_sends) {
+    if (sends.unanswered.size() >= settings().max_pending_sends) {
       error(wire::ErrorCode::TOO_MANY_PENDING, "too many unanswered sends", id);
       return hold_sends_from(id);
     }
@@ -387,7 +385,7 @@ private:
     // out only if every unanswered send to that node used the same link;
     // otherwise the client retries it once the old ones are answered.
     auto member = routes_->home_name(routed_by);
-    auto& flight = sends_in_flight_[member];
+    auto& flight = sends.in_flight[member];
     if (flight.count > 0 && flight.generation != home->generation) {
       error(wire::ErrorCode::UNAVAILABLE, "the link to the home node changed; retry", id);
       return hold_sends_from(id);
@@ -395,7 +393,7 @@ private:
     flight.generation = home->generation;
     ++flight.count;
     auto ticket = next_ticket_++;
-    unanswered_.emplace(ticket, unanswered_send{id, member, steady::now()});
+    sends.unanswered.emplace(ticket, unanswered_send{id, member, steady::now()});
     return std::make_pair(ticket, home);
   }
 
@@ -404,8 +402,9 @@ private:
   /// now would store them ahead of it, out of the order the client sent them.
   /// (Refusals for good leave the order alone: that message is never stored.)
   std::nullopt_t hold_sends_from(const std::string& id) {
-    if (!resend_from_)
-      resend_from_ = id;
+    auto& sends = books();
+    if (!sends.resend_from)
+      sends.resend_from = id;
     return std::nullopt;
   }
 
@@ -419,23 +418,29 @@ private:
 
   /// Takes a send off the unanswered list; nothing if it was given up on.
   std::optional<unanswered_send> answered(uint64_t ticket) {
-    auto i = unanswered_.find(ticket);
-    if (i == unanswered_.end())
+    if (!books_)
+      return std::nullopt;
+    auto i = books_->unanswered.find(ticket);
+    if (i == books_->unanswered.end())
       return std::nullopt;
     auto send = std::move(i->second);
-    unanswered_.erase(i);
-    auto j = sends_in_flight_.find(send.member);
-    if (j != sends_in_flight_.end() && --j->second.count == 0)
-      sends_in_flight_.erase(j);
+    books_->unanswered.erase(i);
+    auto j = books_->in_flight.find(send.member);
+    if (j != books_->in_flight.end() && --j->second.count == 0)
+      books_->in_flight.erase(j);
+    if (books_->unanswered.empty() && !books_->resend_from)
+      books_.reset();  // most of the time, most sessions have no sends under way
     return send;
   }
 
   /// Answers `unavailable` for sends the store has not answered in time (its
   /// node may be gone, and the request with it); a late answer is ignored.
   void give_up_on_old_sends() {
-    auto limit = steady::now() - settings_->request_timeout;
+    if (!books_)
+      return;
+    auto limit = steady::now() - settings().request_timeout;
     std::vector<uint64_t> old;
-    for (auto& [ticket, send] : unanswered_)
+    for (auto& [ticket, send] : books_->unanswered)
       if (send.since < limit)
         old.push_back(ticket);
     for (auto ticket : old)
@@ -471,7 +476,7 @@ private:
       return;
     // Presence needs a beat per interval, not every beat a client sends.
     auto now = steady::now();
-    if (now - last_beat_forwarded_ >= settings_->heartbeat_interval / 2) {
+    if (now - last_beat_forwarded_ >= settings().heartbeat_interval / 2) {
       last_beat_forwarded_ = now;
       if (auto home = own_home())
         commons_->beats.add(home->actors.presence, user_);
@@ -499,7 +504,7 @@ private:
       return;
     auto self = caf::actor_cast<caf::actor>(self_);
     for (auto& user : r.users) {
-      if (watched_ >= settings_->max_watched)
+      if (watched_ >= settings().max_watched)
         return error(wire::ErrorCode::LIMIT_EXCEEDED, "too many watched users");
       auto home = home_of(user);
       if (!home)
@@ -562,10 +567,10 @@ private:
     claims.sha256 = r.sha256;
     claims.size = r.size;
     claims.recipients = std::move(r.recipients);
-    auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings_->media_token_ttl);
+    auto ttl = std::chrono::duration_cast<std::chrono::seconds>(settings().media_token_ttl);
     claims.expires = now_ms() / 1000 + std::max<int64_t>(1, ttl.count());
     outgoing::media_token(out(), r.action, r.sha256, services().media_key->sign(claims),
-                          claims.expires * 1000, settings_->media_url);
+                          claims.expires * 1000, settings().media_url);
   }
 
   // -- groups -----------------------------------------------------------------------
@@ -704,7 +709,7 @@ private:
       return;
     give_up_on_old_sends();
     auto silence = steady::now() - last_rx_;
-    if (silence > settings_->heartbeat_interval * settings_->missed_heartbeats) {
+    if (silence > settings().heartbeat_interval * settings().missed_heartbeats) {
       close(wire::ErrorCode::HEARTBEAT_TIMEOUT, "missed heartbeats");
       return;
     }
@@ -715,7 +720,7 @@ private:
   /// sessions that logged in together (every client after a restart) do not
   /// check together ever after.
   void first_tick() {
-    auto interval = settings_->heartbeat_interval;
+    auto interval = settings().heartbeat_interval;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
     auto jitter = std::chrono::milliseconds(
       randombytes_uniform(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX))));
@@ -730,7 +735,7 @@ private:
   /// and the checks of sessions late together would stay together, a burst
   /// every interval that each late round makes larger.
   void next_tick() {
-    next_tick_at_ = std::max(next_tick_at_ + settings_->heartbeat_interval,
+    next_tick_at_ = std::max(next_tick_at_ + settings().heartbeat_interval,
                              steady::now());
     commons_->timers.schedule(self_->address(), next_tick_at_,
                               session_timers::kind::tick);
@@ -784,7 +789,7 @@ private:
   void hand_to_caf() {
     self_->flush(hdl_);
     // What is still queued behind the write in progress.
-    if (self_->wr_buf(hdl_).size() > settings_->max_outgoing_bytes)
+    if (self_->wr_buf(hdl_).size() > settings().max_outgoing_bytes)
       abort_slow_consumer();
   }
 
@@ -841,25 +846,58 @@ private:
     self_->quit();
   }
 
+  const node_settings& settings() const noexcept {
+    return commons_->settings;
+  }
+
   const node_services& services() const noexcept {
     return commons_->services;
   }
 
+  /// What a login under way has from the store, and sent to be signed.
+  struct challenge {
+    std::string identity_key;
+    std::string nonce;
+  };
+
+  /// Sends the user's home has not answered yet, and the one to send again.
+  struct send_books {
+    std::unordered_map<uint64_t, unanswered_send> unanswered;  // by ticket
+    /// Unanswered sends per home member, and the link they went over.
+    struct link_use {
+      uint64_t generation = 0;
+      size_t count = 0;
+    };
+    std::unordered_map<std::string, link_use> in_flight;
+    /// The first send refused for a reason that may pass, until sent again.
+    std::optional<std::string> resend_from;
+  };
+
+  send_books& books() {
+    if (!books_)
+      books_ = std::make_unique<send_books>();
+    return *books_;
+  }
+
   // -- state -----------------------------------------------------------------------
+  // Kept small: a session's size decides its allocator size class
+  // (docs/BENCHMARKS.md, rows 34 and 36); what only some sessions need for a
+  // while is allocated apart, and none of it is kept for an idle session.
 
   caf::io::broker* self_;
   caf::io::connection_handle hdl_;
   routes_ptr routes_;  // the latest snapshot from the listener
-  std::shared_ptr<session_commons> commons_;  // the listener's services, timers, beats
-  const node_settings* settings_ = nullptr;
+  std::shared_ptr<session_commons> commons_;  // the listener's settings, services, timers, beats
   std::optional<frame_reader> reader_;
 
   phase phase_ = phase::anonymous;
+  bool write_scheduled_ = false;  // a flush_atom to self is on its way
+  bool caf_writing_ = false;      // CAF's writer holds frames not yet written
+  uint32_t watched_ = 0;          // users whose presence this session asked for
   std::string user_;              // claimed at login, proven once logged in
   std::string home_name_;         // the member that is home to user_
   uint64_t home_generation_ = 0;  // of the link attached through
-  std::string identity_key_;      // during login only
-  std::string nonce_;             // during login only
+  std::unique_ptr<challenge> challenge_;  // during login only
 
   int64_t connected_at_ = 0;  // ms since the epoch
   steady::time_point last_rx_;
@@ -867,43 +905,30 @@ private:
   steady::time_point last_beat_forwarded_;
   token_bucket message_rate_;
   token_bucket byte_rate_;
-  std::unordered_map<uint64_t, unanswered_send> unanswered_;  // by ticket
-  uint64_t next_ticket_ = 0;
-  /// Unanswered sends per home member, and the link they went over.
-  struct in_flight {
-    uint64_t generation = 0;
-    size_t count = 0;
-  };
-  std::unordered_map<std::string, in_flight> sends_in_flight_;
-  /// The first send refused for a reason that may pass, until sent again.
-  std::optional<std::string> resend_from_;
-  size_t watched_ = 0;
-  bool write_scheduled_ = false;  // a flush_atom to self is on its way
-  bool caf_writing_ = false;      // CAF's writer holds frames not yet written
+  uint64_t next_ticket_ = 0;  // never reused: a late answer must find no send
+  std::unique_ptr<send_books> books_;  // while sends are under way
 };
 
 using session_broker = caf::io::stateful_broker<session_state>;
 
 // CAF allocates a session as actor_storage<session_broker>, and mimalloc rounds
-// an allocation up to its size class (…, 1,536, 1,792, 2,048 B): within 1,792 B
-// a connection costs 256 B less than just above it (docs/BENCHMARKS.md, row 34).
-static_assert(sizeof(caf::actor_storage<session_broker>) <= 1792,
-              "a session no longer fits mimalloc's 1,792 B size class");
+// an allocation up to its size class (…, 1,280, 1,536, 1,792 B): within 1,536 B
+// a connection costs 256 B less than just above it (docs/BENCHMARKS.md, rows 34
+// and 36).
+static_assert(sizeof(caf::actor_storage<session_broker>) <= 1536,
+              "a session no longer fits mimalloc's 1,536 B size class");
 
 caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
-                           routes_ptr routes, std::shared_ptr<session_commons> commons,
-                           const node_settings* settings) {
-  return self->state.make_behavior(hdl, std::move(routes), std::move(commons),
-                                   settings);
+                           routes_ptr routes, std::shared_ptr<session_commons> commons) {
+  return self->state.make_behavior(hdl, std::move(routes), std::move(commons));
 }
 
 } // namespace
 
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
                         const routes_ptr& routes,
-                        std::shared_ptr<session_commons> commons,
-                        const node_settings* settings) {
-  return acceptor->fork(session_impl, hdl, routes, std::move(commons), settings);
+                        std::shared_ptr<session_commons> commons) {
+  return acceptor->fork(session_impl, hdl, routes, std::move(commons));
 }
 
 } // namespace parley

@@ -50,14 +50,19 @@ struct node_services {
 
 /// What a listener's sessions share, on the I/O thread: the listener fires the
 /// timers and sends the heartbeats once a beat. One pointer per session, and
-/// the services not copied into each: that keeps CAF's allocation for a session
-/// within mimalloc's 1,792 B size class (docs/BENCHMARKS.md, row 34).
+/// the settings and services not copied into each: that keeps CAF's allocation
+/// for a session within mimalloc's 1,536 B size class (docs/BENCHMARKS.md,
+/// rows 34 and 36).
 struct session_commons {
-  session_commons(node_services services, session_timers::clock::duration beat)
-    : services(std::move(services)), timers(beat) {
+  /// `settings` must outlive every session.
+  session_commons(const node_settings& settings, node_services services)
+    : settings(settings),
+      services(std::move(services)),
+      timers(session_timers::beat_for(settings.heartbeat_interval)) {
     // nop
   }
 
+  const node_settings& settings;
   const node_services services;
   session_timers timers;  // login deadlines and liveness checks
   presence_beats beats;   // heartbeats for presence
@@ -67,10 +72,9 @@ struct session_commons {
 /// finds each user's home node in `routes` (updated by (routes_atom, routes_ptr)),
 /// sets its deadline and liveness checks in `commons->timers`, whose owner sends
 /// it (deadline_atom) and (tick_atom) when they are due, and leaves its user's
-/// heartbeats for presence in `commons->beats`. `settings` must outlive it.
+/// heartbeats for presence in `commons->beats`.
 caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
                         const routes_ptr& routes,
-                        std::shared_ptr<session_commons> commons,
-                        const node_settings* settings);
+                        std::shared_ptr<session_commons> commons);
 
 } // namespace parley
