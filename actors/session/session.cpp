@@ -428,9 +428,15 @@ private:
     auto j = books_->in_flight.find(send.member);
     if (j != books_->in_flight.end() && --j->second.count == 0)
       books_->in_flight.erase(j);
-    if (books_->unanswered.empty() && !books_->resend_from)
-      books_.reset();  // most of the time, most sessions have no sends under way
     return send;
+  }
+
+  /// Most of the time, most sessions have no sends under way: their books go
+  /// at a liveness check, not after each answer, which would cost a chatty
+  /// session three more allocations a send (the books and their two tables).
+  void release_empty_books() {
+    if (books_ && books_->unanswered.empty() && !books_->resend_from)
+      books_.reset();
   }
 
   /// Answers `unavailable` for sends the store has not answered in time (its
@@ -708,6 +714,7 @@ private:
     if (phase_ != phase::logged_in)
       return;
     give_up_on_old_sends();
+    release_empty_books();
     auto silence = steady::now() - last_rx_;
     if (silence > settings().heartbeat_interval * settings().missed_heartbeats) {
       close(wire::ErrorCode::HEARTBEAT_TIMEOUT, "missed heartbeats");
