@@ -48,12 +48,12 @@ public:
     self_->delayed_send(self_, settings_->presence_flush_interval, flush_atom::value);
     return {
       [this](online_atom, const std::string& user) {
-        online_.insert(user);
+        set_online(user, true);
         touch(user);
         notify(user, true);
       },
       [this](offline_atom, const std::string& user) {
-        online_.erase(user);
+        set_online(user, false);
         auto now = touch(user);
         self_->send(store_, last_seen_atom::value, last_seen_batch{{user, now}});
         dirty_.erase(user);
@@ -61,13 +61,13 @@ public:
       },
       [this](heartbeat_atom, const std::vector<std::string>& users) {
         for (auto& user : users)
-          if (online_.count(user) > 0)
+          if (is_online(user))
             touch(user);
       },
       [this](last_seen_atom, const std::string& user) { return query(user); },
       [this](stats_atom) {
         return "{\"mailbox\":" + std::to_string(self_->mailbox().size())
-               + ",\"online\":" + std::to_string(online_.size())
+               + ",\"online\":" + std::to_string(online_count_)
                + ",\"watched\":" + std::to_string(watchers_.size()) + "}";
       },
       [this](watch_atom, const std::string& user, const caf::actor& session) {
@@ -93,16 +93,15 @@ public:
 private:
   int64_t touch(const std::string& user) {
     auto now = now_ms();
-    last_seen_[user] = now;
+    users_[user].last_seen = now;
     dirty_.insert(user);
     return now;
   }
 
   caf::result<presence_info> query(const std::string& user) {
-    if (online_.count(user) > 0)
-      return presence_info{user, true, now_ms()};
-    if (auto i = last_seen_.find(user); i != last_seen_.end())
-      return presence_info{user, false, i->second};
+    if (auto i = users_.find(user); i != users_.end())
+      return i->second.online ? presence_info{user, true, now_ms()}
+                              : presence_info{user, false, i->second.last_seen};
     auto rp = self_->make_response_promise<presence_info>();
     self_->request(store_, settings_->request_timeout, last_seen_atom::value, user)
       .then([rp, user](int64_t time) mutable {
@@ -116,7 +115,7 @@ private:
     auto i = watchers_.find(user);
     if (i == watchers_.end())
       return;
-    presence_info info{user, online, last_seen_[user]};
+    presence_info info{user, online, users_[user].last_seen};
     for (auto& session : i->second)
       self_->send(session, presence_atom::value, info);
   }
@@ -158,7 +157,7 @@ private:
       auto user = std::move(to_flush_.back());
       to_flush_.pop_back();
       if (dirty_.erase(user) > 0)  // not sent by an offline message meanwhile
-        batch.emplace_back(user, last_seen_[user]);
+        batch.emplace_back(user, users_[user].last_seen);
     }
     if (!batch.empty())
       self_->send(store_, last_seen_atom::value, std::move(batch));
@@ -173,7 +172,7 @@ private:
       last_seen_batch batch;
       batch.reserve(dirty_.size());
       for (auto& user : dirty_)
-        batch.emplace_back(user, last_seen_[user]);
+        batch.emplace_back(user, users_[user].last_seen);
       self_->send(store_, last_seen_atom::value, std::move(batch));
       dirty_.clear();
     }
@@ -182,19 +181,42 @@ private:
 
   /// Offline users' times are in the store; keep only the online ones.
   void forget_offline() {
-    for (auto i = last_seen_.begin(); i != last_seen_.end();) {
-      if (online_.count(i->first) == 0)
-        i = last_seen_.erase(i);
+    for (auto i = users_.begin(); i != users_.end();) {
+      if (!i->second.online)
+        i = users_.erase(i);
       else
         ++i;
     }
   }
 
+  bool is_online(const std::string& user) const {
+    auto i = users_.find(user);
+    return i != users_.end() && i->second.online;
+  }
+
+  void set_online(const std::string& user, bool online) {
+    auto& entry = users_[user];
+    if (entry.online == online)
+      return;
+    entry.online = online;
+    if (online)
+      ++online_count_;
+    else
+      --online_count_;
+  }
+
   caf::event_based_actor* self_;
   caf::actor store_;
   const node_settings* settings_ = nullptr;
-  std::unordered_set<std::string> online_;
-  std::unordered_map<std::string, int64_t> last_seen_;
+  /// A user's last seen time (ms since the epoch), and whether online: one
+  /// table, not a set of the online and a table of times (W1: 56 B per user).
+  struct seen {
+    int64_t last_seen = 0;
+    bool online = false;
+  };
+  /// The online, and those offline whose time has not reached the store yet.
+  std::unordered_map<std::string, seen> users_;
+  size_t online_count_ = 0;
   std::unordered_set<std::string> dirty_;  // changed since they were last sent
   std::vector<std::string> to_flush_;       // this round's, not yet sent
   size_t slice_ = 1;                        // this round's users per slice

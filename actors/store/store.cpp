@@ -57,47 +57,96 @@ struct subscription {
   caf::actor session;
   /// Items below this seq were pushed to this session or are gone.
   uint64_t next_push = 0;
+
   /// Pushed and not yet acknowledged, with what each is and its size.
   struct pushed {
     item_kind kind;
     size_t bytes;
   };
-  std::unordered_map<uint64_t, pushed> in_flight;
-  size_t in_flight_bytes = 0;
-  /// The status of each message among them, by status key: its acknowledgement
-  /// needs no read of the status record.
-  std::unordered_map<std::string, message_status> unacked;
 
   /// The window is full at parley.inbox-window items or parley.inbox-window-bytes
   /// bytes: a session holds what it was pushed until the client reads it, and a
   /// backlog of large messages must not outgrow parley.max-outgoing-bytes there.
   bool window_full(const node_settings& settings) const {
-    return in_flight.size() >= settings.inbox_window
-           || in_flight_bytes >= settings.inbox_window_bytes;
+    return window_
+           && (window_->in_flight.size() >= settings.inbox_window
+               || window_->in_flight_bytes >= settings.inbox_window_bytes);
   }
 
   void add_in_flight(uint64_t seq, item_kind kind, size_t bytes) {
-    if (in_flight.emplace(seq, pushed{kind, bytes}).second)
-      in_flight_bytes += bytes;
+    auto& w = window();
+    if (w.in_flight.emplace(seq, pushed{kind, bytes}).second)
+      w.in_flight_bytes += bytes;
+  }
+
+  /// What `seq` is, if it is in flight.
+  const pushed* in_flight(uint64_t seq) const {
+    if (!window_)
+      return nullptr;
+    auto i = window_->in_flight.find(seq);
+    return i == window_->in_flight.end() ? nullptr : &i->second;
   }
 
   /// Whether `seq` was in flight (and now is not).
   bool remove_in_flight(uint64_t seq) {
-    auto i = in_flight.find(seq);
-    if (i == in_flight.end())
+    if (!window_)
       return false;
-    in_flight_bytes -= i->second.bytes;
-    in_flight.erase(i);
+    auto i = window_->in_flight.find(seq);
+    if (i == window_->in_flight.end())
+      return false;
+    window_->in_flight_bytes -= i->second.bytes;
+    window_->in_flight.erase(i);
+    release_if_empty();
     return true;
+  }
+
+  /// Keeps the status of a message pushed (its acknowledgement then needs no
+  /// read of the status record), by status key.
+  void add_unacked(std::string key, message_status status) {
+    window().unacked.emplace(std::move(key), std::move(status));
+  }
+
+  /// The status of a message pushed and not acknowledged, forgotten here as
+  /// its acknowledgement takes it.
+  std::optional<message_status> take_unacked(const std::string& key) {
+    if (!window_)
+      return std::nullopt;
+    auto i = window_->unacked.find(key);
+    if (i == window_->unacked.end())
+      return std::nullopt;
+    auto status = std::move(i->second);
+    window_->unacked.erase(i);
+    release_if_empty();
+    return status;
   }
 
   /// Forgets everything pushed: it will be pushed again from the inbox's head.
   void restart() {
     next_push = 0;
-    in_flight.clear();
-    in_flight_bytes = 0;
-    unacked.clear();
+    window_.reset();
   }
+
+private:
+  struct pushed_items {
+    std::unordered_map<uint64_t, pushed> in_flight;
+    size_t in_flight_bytes = 0;
+    std::unordered_map<std::string, message_status> unacked;
+  };
+
+  pushed_items& window() {
+    if (!window_)
+      window_ = std::make_unique<pushed_items>();
+    return *window_;
+  }
+
+  /// Most logged-in users have nothing in flight most of the time: a
+  /// subscription without its tables is 112 B smaller (docs/BENCHMARKS.md, row 37).
+  void release_if_empty() {
+    if (window_->in_flight.empty() && window_->unacked.empty())
+      window_.reset();
+  }
+
+  std::unique_ptr<pushed_items> window_;  // none while nothing is pushed
 };
 
 /// About the bytes an item takes on the wire (its frame's variable parts).
@@ -511,7 +560,7 @@ private:
     bool sender_here = home_of(peer) == self_name_;
     for (auto& id : ids) {
       auto status_key = keys::status(user, peer, id);
-      auto status = sub != subscriptions_.end() ? take_unacked(sub->second, status_key)
+      auto status = sub != subscriptions_.end() ? sub->second.take_unacked(status_key)
                                                 : std::nullopt;
       if (!status)
         status = load_acked_status(user, status_key);
@@ -692,8 +741,8 @@ private:
     // enough to delete a message, whose removal must come with its delivered
     // receipt.
     for (auto seq : seqs) {
-      auto j = i->second.in_flight.find(seq);
-      if (j == i->second.in_flight.end() || j->second.kind == item_kind::message)
+      auto pushed = i->second.in_flight(seq);
+      if (!pushed || pushed->kind == item_kind::message)
         continue;
       remove_inbox_item(user, seq);
     }
@@ -976,22 +1025,9 @@ private:
   void note_pushed(const std::string& user, subscription& sub, const inbox_item& item) {
     sub.add_in_flight(item.seq, item.what(), item_bytes(item));
     if (item.what() == item_kind::message)
-      sub.unacked.emplace(keys::status(user, item.peer, item.id),
-                          message_status{item.seq, message_state::stored, item.time,
-                                         item.group});
-  }
-
-  /// The status of a message pushed to `sub` and not acknowledged (it is
-  /// `stored`: only an acknowledgement changes it), forgotten here as its
-  /// acknowledgement takes it.
-  static std::optional<message_status> take_unacked(subscription& sub,
-                                                    const std::string& key) {
-    auto i = sub.unacked.find(key);
-    if (i == sub.unacked.end())
-      return std::nullopt;
-    auto status = std::move(i->second);
-    sub.unacked.erase(i);
-    return status;
+      sub.add_unacked(keys::status(user, item.peer, item.id),
+                      message_status{item.seq, message_state::stored, item.time,
+                                     item.group});
   }
 
   /// Reads waiting items from disk into the session's free window.
