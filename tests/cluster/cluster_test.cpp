@@ -324,3 +324,29 @@ TEST_CASE("cluster: a frozen member is noticed and its users become unavailable"
     send_when_reachable(*a, bob.name, id, "are you there?");
   send_when_reachable(*a, bob.name, new_message_id(), "welcome back");
 }
+
+TEST_CASE("cluster: a send its home does not answer in time is given up, and later "
+          "sends wait for it") {
+  // The link stays up (no connection timeout in the test's time), so only the
+  // session's own give-up can answer.
+  cluster c{2, {"--parley.request-timeout=1s", "--parley.heartbeat-interval=1s",
+                "--middleman.connection-timeout=60s"}};
+  c.start();
+  auto alice = register_user(c.node(0), c.user_homed_on(0, "alice"));
+  auto bob = register_user(c.node(0), c.user_homed_on(1, "bob"));
+  auto a = login(c.node(0), alice);
+  ::kill(c.node(1).pid(), SIGSTOP);
+  auto id = new_message_id();
+  auto sent = a->send(bob.name, id, "into the freeze");
+  auto other = a->send(bob.name, new_message_id(), "behind it");
+  ::kill(c.node(1).pid(), SIGCONT);
+  REQUIRE_FALSE(sent);
+  CHECK(sent.error().code == ErrorCode::UNAVAILABLE);
+  CHECK(sent.error().message.find("no answer in time") != std::string::npos);
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == ErrorCode::UNAVAILABLE);  // held behind the first
+  // The late answer to the first attempt finds no send; sent again, the
+  // message is taken, and stored once.
+  send_when_reachable(*a, bob.name, id, "into the freeze");
+  CHECK(inbox_depth(c.node(1), bob.name) == 1);
+}
