@@ -782,7 +782,9 @@ private:
     auto n = ::send(static_cast<int>(hdl_.id()), buf.data(), buf.size(),
                     MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n == static_cast<ssize_t>(buf.size())) {
-      buf.clear();
+      // Given back, not kept for the next frame: most sessions are idle
+      // between writes, and an allocation costs far less than a write.
+      outgoing::buffer{}.swap(buf);
       return;
     }
     if (n > 0)
