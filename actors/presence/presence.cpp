@@ -209,7 +209,8 @@ private:
   caf::actor store_;
   const node_settings* settings_ = nullptr;
   /// A user's last seen time (ms since the epoch), and whether online: one
-  /// table, not a set of the online and a table of times (W1: 56 B per user).
+  /// table, not a set of the online and a table of times, so one entry per
+  /// online user (docs/BENCHMARKS.md, row 37).
   struct seen {
     int64_t last_seen = 0;
     bool online = false;

@@ -106,8 +106,9 @@ struct subscription {
     window().unacked.emplace(std::move(key), std::move(status));
   }
 
-  /// The status of a message pushed and not acknowledged, forgotten here as
-  /// its acknowledgement takes it.
+  /// The status of a message pushed and not acknowledged (it is `stored`:
+  /// only an acknowledgement changes it), forgotten here as its
+  /// acknowledgement takes it.
   std::optional<message_status> take_unacked(const std::string& key) {
     if (!window_)
       return std::nullopt;
@@ -139,8 +140,9 @@ private:
     return *window_;
   }
 
-  /// Most logged-in users have nothing in flight most of the time: a
-  /// subscription without its tables is 112 B smaller (docs/BENCHMARKS.md, row 37).
+  /// Most logged-in users have nothing in flight most of the time: without
+  /// its tables a subscription is 112 B smaller by its layout
+  /// (docs/BENCHMARKS.md, row 37).
   void release_if_empty() {
     if (window_->in_flight.empty() && window_->unacked.empty())
       window_.reset();
@@ -848,7 +850,7 @@ private:
   }
 
   /// The same, without giving the user an entry: most users who log in are
-  /// given no new item (W1: 56 B per user).
+  /// given no new item (docs/BENCHMARKS.md, row 38).
   uint64_t peek_next_seq(const std::string& user) const {
     auto i = next_seqs_.find(user);
     return i == next_seqs_.end() ? first_seq_ : i->second;
