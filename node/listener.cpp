@@ -29,23 +29,22 @@ public:
   }
 
   caf::behavior make_behavior(caf::io::doorman_ptr doorman, routes_ptr routes,
-                              node_services services, const node_settings* settings) {
+                              node_services services, const node_settings* node_wide) {
     routes_ = std::move(routes);
-    settings_ = settings;
-    commons_ = std::make_shared<session_commons>(*settings_, std::move(services));
+    commons_ = std::make_shared<session_commons>(*node_wide, std::move(services));
     self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
     self_->set_down_handler([this](const caf::down_msg& msg) {
       if (sessions_.erase(msg.source) > 0)
         metrics()->connections.fetch_sub(1, std::memory_order_relaxed);
-      refusing_ = refusing_ && sessions_.size() >= settings_->max_connections;
+      refusing_ = refusing_ && sessions_.size() >= settings().max_connections;
       if (stopping_ && sessions_.empty())
         self_->quit();
     });
     return {
       [this](const caf::io::new_connection_msg& msg) {
-        if (sessions_.size() >= settings_->max_connections)
+        if (sessions_.size() >= settings().max_connections)
           return refuse(msg.handle);
         auto session = fork_session(self_, msg.handle, routes_, commons_);
         self_->monitor(session);
@@ -82,6 +81,10 @@ public:
   }
 
 private:
+  const node_settings& settings() const noexcept {
+    return commons_->settings;
+  }
+
   node_metrics* metrics() const noexcept {
     return commons_->services.metrics;
   }
@@ -89,7 +92,7 @@ private:
   /// Over the connection limit: say so and close, without forking a session.
   void refuse(caf::io::connection_handle hdl) {
     if (!refusing_) {
-      log(log_level::warning, "listener: at ", settings_->max_connections,
+      log(log_level::warning, "listener: at ", settings().max_connections,
           " connections; refusing more");
       refusing_ = true;
     }
@@ -179,8 +182,7 @@ private:
 
   caf::io::broker* self_;
   routes_ptr routes_;
-  const node_settings* settings_ = nullptr;
-  std::shared_ptr<session_commons> commons_;  // every session's timers and beats
+  std::shared_ptr<session_commons> commons_;  // what every session shares, settings included
   caf::io::accept_handle acceptor_;
   std::unordered_map<caf::actor_addr, caf::actor> sessions_;
   bool stopping_ = false;
