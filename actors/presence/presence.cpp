@@ -56,7 +56,7 @@ public:
         set_online(user, false);
         auto now = touch(user);
         self_->send(store_, last_seen_atom::value, last_seen_batch{{user, now}});
-        dirty_.erase(user);
+        users_[user].dirty = false;
         notify(user, false);
       },
       [this](heartbeat_atom, const std::vector<std::string>& users) {
@@ -93,8 +93,9 @@ public:
 private:
   int64_t touch(const std::string& user) {
     auto now = now_ms();
-    users_[user].last_seen = now;
-    dirty_.insert(user);
+    auto& entry = users_[user];
+    entry.last_seen = now;
+    entry.dirty = true;
     return now;
   }
 
@@ -144,7 +145,10 @@ private:
   /// takes the times current when it leaves.
   void start_flush() {
     bool round_under_way = !to_flush_.empty();
-    to_flush_.assign(dirty_.begin(), dirty_.end());
+    to_flush_.clear();
+    for (auto& entry : users_)
+      if (entry.second.dirty)
+        to_flush_.push_back(&entry);
     slice_ = last_seen_slice(to_flush_.size(), settings_->presence_flush_interval);
     forget_offline();
     if (!round_under_way)
@@ -154,10 +158,12 @@ private:
   void send_slice() {
     last_seen_batch batch;
     while (!to_flush_.empty() && batch.size() < slice_) {
-      auto user = std::move(to_flush_.back());
+      auto& [user, entry] = *to_flush_.back();
       to_flush_.pop_back();
-      if (dirty_.erase(user) > 0)  // not sent by an offline message meanwhile
-        batch.emplace_back(user, users_[user].last_seen);
+      if (entry.dirty) {  // not sent by an offline message meanwhile
+        entry.dirty = false;
+        batch.emplace_back(user, entry.last_seen);
+      }
     }
     if (!batch.empty())
       self_->send(store_, last_seen_atom::value, std::move(batch));
@@ -168,18 +174,21 @@ private:
   /// Everything at once: the node is stopping.
   void flush_all() {
     to_flush_.clear();
-    if (!dirty_.empty()) {
-      last_seen_batch batch;
-      batch.reserve(dirty_.size());
-      for (auto& user : dirty_)
-        batch.emplace_back(user, users_[user].last_seen);
-      self_->send(store_, last_seen_atom::value, std::move(batch));
-      dirty_.clear();
+    last_seen_batch batch;
+    for (auto& [user, entry] : users_) {
+      if (entry.dirty) {
+        entry.dirty = false;
+        batch.emplace_back(user, entry.last_seen);
+      }
     }
+    if (!batch.empty())
+      self_->send(store_, last_seen_atom::value, std::move(batch));
     forget_offline();
   }
 
-  /// Offline users' times are in the store; keep only the online ones.
+  /// Offline users' times are in the store; keep only the online ones. Only
+  /// online users are dirty (an offline message sends its time at once), so
+  /// no entry in to_flush_ goes.
   void forget_offline() {
     for (auto i = users_.begin(); i != users_.end();) {
       if (!i->second.online)
@@ -208,18 +217,22 @@ private:
   caf::event_based_actor* self_;
   caf::actor store_;
   const node_settings* settings_ = nullptr;
-  /// A user's last seen time (ms since the epoch), and whether online: one
-  /// table, not a set of the online and a table of times, so one entry per
-  /// online user (docs/BENCHMARKS.md, row 37).
+  /// A user's last seen time (ms since the epoch), whether online, and
+  /// whether the time changed since it was last sent: one table, not a set of
+  /// the online, a table of times and a set of the changed, so one entry per
+  /// online user (docs/BENCHMARKS.md, rows 37 and 40).
   struct seen {
     int64_t last_seen = 0;
     bool online = false;
+    bool dirty = false;
   };
+  using user_table = std::unordered_map<std::string, seen>;
   /// The online, and those offline whose time has not reached the store yet.
-  std::unordered_map<std::string, seen> users_;
+  /// Its elements stay where they are until erased, so to_flush_ may point
+  /// at them.
+  user_table users_;
   size_t online_count_ = 0;
-  std::unordered_set<std::string> dirty_;  // changed since they were last sent
-  std::vector<std::string> to_flush_;       // this round's, not yet sent
+  std::vector<user_table::value_type*> to_flush_;  // this round's, not yet sent
   size_t slice_ = 1;                        // this round's users per slice
   std::unordered_map<std::string, std::unordered_set<caf::actor>> watchers_;
   std::unordered_map<caf::actor_addr, std::vector<std::string>> watched_by_;

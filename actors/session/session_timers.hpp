@@ -5,7 +5,7 @@
 // thread's maps (≈ 180 B), setting one woke that thread, and each timeout it
 // fired reached the session through the I/O thread's wakeup pipe: at 10,000
 // logged-in users checked every 5 s, 2,000 wakeups of each kind a second, and
-// three wakeups of the clock thread per login. Here an entry is 24 B in a
+// three wakeups of the clock thread per login. Here an entry is 16 B in a
 // wheel of beats, and the listener (a broker on the same thread as the
 // sessions) sends what is due without a pipe write.
 //
@@ -79,9 +79,10 @@ public:
 private:
   struct entry {
     caf::actor_addr session;  // weak: a session that has gone is skipped
-    uint64_t due;             // beat
-    kind what;
+    uint64_t due : 56;        // beat; 2^56 beats of 1 ms are two million years
+    kind what : 8;
   };
+  static_assert(sizeof(entry) == 16, "an entry per logged-in user");
 
   /// The first beat at or after `t`.
   uint64_t beat_at_or_after(clock::time_point t) const noexcept;
