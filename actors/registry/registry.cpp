@@ -54,34 +54,36 @@ private:
         return;
       log(log_level::info, "registry: ", user, " logged in again; replacing");
       self_->demonitor(i->second);
-      users_by_session_.erase(i->second.address());
+      entries_by_session_.erase(i->second.address());
       self_->send(i->second, kick_atom::value,
                   static_cast<uint8_t>(wire::ErrorCode::REPLACED));
       i->second = session;
     } else {
       self_->send(presence_, online_atom::value, user);
     }
-    users_by_session_[session.address()] = user;
+    entries_by_session_[session.address()] = &*i;
     self_->monitor(session);
   }
 
   void on_down(const caf::down_msg& msg) {
-    auto i = users_by_session_.find(msg.source);
-    if (i == users_by_session_.end())
-      return;
-    auto user = std::move(i->second);
-    users_by_session_.erase(i);
-    auto j = sessions_.find(user);
-    if (j != sessions_.end() && j->second.address() == msg.source) {
-      sessions_.erase(j);
-      self_->send(presence_, offline_atom::value, user);
-    }
+    auto i = entries_by_session_.find(msg.source);
+    if (i == entries_by_session_.end())
+      return;  // replaced by a newer session of its user
+    auto user = i->second->first;
+    entries_by_session_.erase(i);
+    sessions_.erase(user);
+    self_->send(presence_, offline_atom::value, user);
   }
+
+  using session_table = std::unordered_map<std::string, caf::actor>;
 
   caf::event_based_actor* self_;
   caf::actor presence_;
-  std::unordered_map<std::string, caf::actor> sessions_;
-  std::unordered_map<caf::actor_addr, std::string> users_by_session_;
+  session_table sessions_;  // user -> session
+  /// Each session's entry in sessions_, erased with it or when replaced; a
+  /// pointer, not the user's name again, as an entry stays where it is until
+  /// erased (docs/BENCHMARKS.md, row 42).
+  std::unordered_map<caf::actor_addr, session_table::value_type*> entries_by_session_;
 };
 
 using registry_actor = caf::stateful_actor<registry_state>;

@@ -535,12 +535,12 @@ private:
   void on_subscribe(const std::string& user, const caf::actor& session) {
     // A newer session replaces an older one, which the registry has kicked; the
     // new one starts at the inbox's head, unacknowledged items included.
-    auto& sub = subscriptions_[user];
+    auto& [name, sub] = *subscriptions_.try_emplace(user).first;
     if (sub.session)
       users_by_session_.erase(sub.session.address());
     sub.session = session;
     sub.restart();
-    users_by_session_[session.address()] = user;
+    users_by_session_[session.address()] = &name;
     self_->monitor(session);
     // A user who publishes keys hears at login when it should publish more.
     if (std::string ignored; db_->get(keys::signed_prekey(user), &ignored).ok()
@@ -758,8 +758,9 @@ private:
     auto i = users_by_session_.find(msg.source);
     if (i == users_by_session_.end())
       return;  // replaced by a newer session of its user
-    subscriptions_.erase(i->second);
+    auto sub = subscriptions_.find(*i->second);
     users_by_session_.erase(i);
+    subscriptions_.erase(sub);
   }
 
   // -- staging writes --------------------------------------------------------------
@@ -1141,7 +1142,10 @@ private:
 
   // Delivery.
   std::unordered_map<std::string, subscription> subscriptions_;
-  std::unordered_map<caf::actor_addr, std::string> users_by_session_;
+  /// The user of each subscribed session: a pointer to the name in
+  /// subscriptions_, whose entries stay where they are and go only with their
+  /// entry here (docs/BENCHMARKS.md, row 42).
+  std::unordered_map<caf::actor_addr, const std::string*> users_by_session_;
   std::unordered_set<std::string> touched_;  // subscriptions that may refill
   std::unordered_map<std::string, inbox_items> outgoing_;
 };
