@@ -924,7 +924,18 @@ private:
   std::unique_ptr<send_books> books_;  // while sends are under way
 };
 
-using session_broker = caf::io::stateful_broker<session_state>;
+/// The broker a session runs as. CAF keeps a broker's connections in a
+/// std::unordered_map, which libstdc++ gives 13 buckets (104 B) at its first
+/// insert; a session has one connection for life, and 2 buckets hold it
+/// (docs/BENCHMARKS.md, row 43).
+class session_broker : public caf::stateful_actor<session_state, caf::io::broker> {
+public:
+  using stateful_actor::stateful_actor;
+
+  void shrink_connection_table(caf::io::connection_handle hdl) {
+    get_map(hdl).rehash(0);
+  }
+};
 
 // CAF allocates a session as actor_storage<session_broker>, and mimalloc rounds
 // an allocation up to its size class (…, 1,280, 1,536, 1,792 B): within 1,536 B
@@ -935,6 +946,7 @@ static_assert(sizeof(caf::actor_storage<session_broker>) <= 1536,
 
 caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
                            routes_ptr routes, std::shared_ptr<session_commons> commons) {
+  self->shrink_connection_table(hdl);
   return self->state.make_behavior(hdl, std::move(routes), std::move(commons));
 }
 
