@@ -129,10 +129,14 @@ node_config::node_config() {
          "every member as \"name@host:port\" (its peer address); empty: standalone")
     .add(s.cluster_secret_file, "secret-file",
          "file holding the cluster's shared secret (the cookie)");
-  // A dead or frozen peer must be noticed within seconds; both are off by
-  // default in CAF 0.17 (see shared/notes/libraries.md).
+  // A frozen or unreachable peer must be noticed (a killed one is at once: its
+  // sockets close); both are off by default in CAF 0.17 (see
+  // shared/notes/libraries.md). Not within 2 s: nodes slowed down by load then
+  // cut each other off, and every session whose user's home was behind a cut
+  // link was closed (W5, docs/BENCHMARKS.md, row 44). A send to a frozen peer
+  // is answered `unavailable` after parley.request-timeout either way.
   set("middleman.heartbeat-interval", caf::timespan{std::chrono::milliseconds(500)});
-  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(2)});
+  set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(10)});
   // The scheduler's default of max(cores, 4) threads raises latency on small
   // machines (see shared/notes/libraries.md): one per core this process may run
   // on. Idle workers poll to steal work, so on a node pinned to one core a

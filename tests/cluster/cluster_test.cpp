@@ -298,7 +298,9 @@ TEST_CASE("cluster: garbage on the peer port is refused and the node carries on"
 }
 
 TEST_CASE("cluster: a frozen member is noticed and its users become unavailable") {
-  cluster c{2};
+  // The default timeout (10 s) is for nodes slowed down by load; a short one
+  // keeps this test quick.
+  cluster c{2, {"--middleman.connection-timeout=2s"}};
   c.start();
   auto alice = register_user(c.node(0), c.user_homed_on(0, "alice"));
   auto bob = register_user(c.node(0), c.user_homed_on(1, "bob"));
