@@ -54,9 +54,12 @@ public:
       },
       [this](offline_atom, const std::string& user) {
         set_online(user, false);
-        auto now = touch(user);
-        self_->send(store_, last_seen_atom::value, last_seen_batch{{user, now}});
-        users_[user].dirty = false;
+        // Its time goes to the store now, not with the next flush.
+        auto& entry = users_[user];
+        entry.last_seen = now_ms();
+        entry.dirty = false;
+        self_->send(store_, last_seen_atom::value,
+                    last_seen_batch{{user, entry.last_seen}});
         notify(user, false);
       },
       [this](heartbeat_atom, const std::vector<std::string>& users) {
@@ -91,12 +94,10 @@ public:
   }
 
 private:
-  int64_t touch(const std::string& user) {
-    auto now = now_ms();
+  void touch(const std::string& user) {
     auto& entry = users_[user];
-    entry.last_seen = now;
+    entry.last_seen = now_ms();
     entry.dirty = true;
-    return now;
   }
 
   caf::result<presence_info> query(const std::string& user) {
