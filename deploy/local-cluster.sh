@@ -38,6 +38,12 @@ done
 node_bin="${PARLEY_NODE:-$root/build/parley-node}"
 media_bin="${PARLEY_MEDIA:-$root/build/parley-media}"
 
+fail() {  # message [log file to show]
+  echo "$1" >&2
+  if [ -n "${2:-}" ] && [ -f "$2" ]; then tail -n 20 "$2" | sed 's/^/  | /' >&2; fi
+  exit 1
+}
+
 wait_for_port() {  # host port seconds
   for _ in $(seq 1 $(( $3 * 10 ))); do
     if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
@@ -82,7 +88,8 @@ start() {
   done
   local tls_frontend=""
   if [ "$tls" = 1 ]; then
-    [ -s "$dir/tls.pem" ] || bash "$root/deploy/make-test-cert.sh" "$dir/tls.pem"
+    [ -s "$dir/tls.pem" ] || bash "$root/deploy/make-test-cert.sh" "$dir/tls.pem" \
+      || fail "could not make a certificate in $dir/tls.pem (openssl)"
     tls_frontend="frontend parley_tls
     bind 127.0.0.1:$((base + 50)) ssl crt $dir/tls.pem
     default_backend parley_nodes"
@@ -97,7 +104,7 @@ start() {
       >> "$dir/haproxy.cfg"
   fi
   for i in $(seq 1 "$n"); do
-    wait_for_port 127.0.0.1 $((base + i)) 10 || { echo "node n$i did not start; see $dir/n$i/node.log" >&2; exit 1; }
+    wait_for_port 127.0.0.1 $((base + i)) 10 || fail "node n$i did not start; $dir/n$i/node.log ends:" "$dir/n$i/node.log"
   done
   # The cluster is formed when every node has seen every other come up.
   for i in $(seq 1 "$n"); do
@@ -107,18 +114,19 @@ start() {
     done
   done
   for j in $(seq 1 "$media"); do
-    wait_for_port 127.0.0.1 $((base + 400 + j)) 10 || { echo "media server m$j did not start; see $dir/m$j/media.log" >&2; exit 1; }
+    wait_for_port 127.0.0.1 $((base + 400 + j)) 10 || fail "media server m$j did not start; $dir/m$j/media.log ends:" "$dir/m$j/media.log"
   done
   # HAProxy last: servers that are not listening yet would fail its first health
   # checks and start out of the rotation.
-  haproxy -f "$dir/haproxy.cfg" -p "$dir/haproxy.pid" -D 2>> "$dir/haproxy.log"
-  wait_for_port 127.0.0.1 "$base" 10 || { echo "haproxy did not start" >&2; exit 1; }
+  haproxy -f "$dir/haproxy.cfg" -p "$dir/haproxy.pid" -D 2>> "$dir/haproxy.log" \
+    || fail "haproxy did not start; $dir/haproxy.log ends:" "$dir/haproxy.log"
+  wait_for_port 127.0.0.1 "$base" 10 || fail "haproxy does not listen on $base" "$dir/haproxy.log"
   if [ "$tls" = 1 ]; then
-    wait_for_port 127.0.0.1 $((base + 50)) 10 || { echo "haproxy TLS did not start" >&2; exit 1; }
+    wait_for_port 127.0.0.1 $((base + 50)) 10 || fail "haproxy does not listen on $((base + 50)) (TLS)" "$dir/haproxy.log"
   fi
   echo "cluster of $n nodes up: clients connect to 127.0.0.1:$base (logs in $dir/n*/node.log)"
   if [ "$media" -gt 0 ]; then
-    wait_for_port 127.0.0.1 $((base + 400)) 10 || { echo "haproxy's media frontend did not start" >&2; exit 1; }
+    wait_for_port 127.0.0.1 $((base + 400)) 10 || fail "haproxy's media frontend does not listen" "$dir/haproxy.log"
     echo "$media media servers behind http://127.0.0.1:$((base + 400)) (logs in $dir/m*/media.log)"
   fi
 }

@@ -22,6 +22,7 @@
 #include "tests/chaos/node_runner.hpp"
 #include "tests/chaos/tcp_proxy.hpp"
 #include "tests/chaos/verify.hpp"
+#include "tests/support/port_claim.hpp"
 #include "tools/client/client.hpp"
 #include "tools/client/device_store.hpp"
 #include "tools/client/keystore.hpp"
@@ -111,14 +112,7 @@ uint16_t pick_port(std::mt19937_64& rng) {
   std::uniform_int_distribution<int> any(20000, 31999);
   for (int i = 0; i < 200; ++i) {
     auto port = static_cast<uint16_t>(any(rng));
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    if (free)
+    if (parley::test::claim_free_port(port))
       return port;
   }
   return 0;

@@ -45,8 +45,9 @@ TEST_CASE("local-cluster.sh starts nodes behind HAProxy that route around a dead
   std::string script = std::string(PARLEY_SOURCE_DIR) + "/deploy/local-cluster.sh";
   std::string env = std::string("PARLEY_NODE=") + PARLEY_NODE_BIN + " ";
   auto where = " --base-port " + std::to_string(base) + " --dir " + dir.path() + "/c";
-  REQUIRE(run_command(env + script + " start 2" + where + " > " + dir.path() + "/start.log 2>&1").exit_code
-          == 0);
+  auto started = run_command(env + script + " start 2" + where + " 2>&1");
+  INFO(started.out);
+  REQUIRE(started.exit_code == 0);
   struct stopper {
     std::string cmd;
     ~stopper() {
@@ -114,9 +115,9 @@ TEST_CASE("clients reach the cluster over TLS at HAProxy and check its certifica
   std::string script = std::string(PARLEY_SOURCE_DIR) + "/deploy/local-cluster.sh";
   std::string env = std::string("PARLEY_NODE=") + PARLEY_NODE_BIN + " ";
   auto where = " --base-port " + std::to_string(base) + " --dir " + dir.path() + "/c";
-  REQUIRE(run_command(env + script + " start 1" + where + " --tls > " + dir.path()
-              + "/start.log 2>&1").exit_code
-          == 0);
+  auto started = run_command(env + script + " start 1" + where + " --tls 2>&1");
+  INFO(started.out);
+  REQUIRE(started.exit_code == 0);
   struct stopper {
     std::string cmd;
     ~stopper() {

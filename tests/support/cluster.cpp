@@ -1,14 +1,13 @@
 #include "support/cluster.hpp"
 
 #include "actors/cluster/rendezvous.hpp"
+#include "support/port_claim.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <fstream>
 #include <random>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -22,16 +21,8 @@ uint16_t free_port() {
   static std::mt19937 random(std::random_device{}());
   std::uniform_int_distribution<int> pick(20000, 32767);
   for (int attempt = 0; attempt < 200; ++attempt) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     auto port = static_cast<uint16_t>(pick(random));
-    addr.sin_port = htons(port);
-    bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    if (bound)
+    if (claim_free_port(port))
       return port;
   }
   FAIL("no free port in 20000-32767");

@@ -52,7 +52,8 @@ private:
   std::vector<std::unique_ptr<node_process>> nodes_;
 };
 
-/// A free loopback TCP port below the ephemeral range (bound once and released).
+/// A free loopback TCP port below the ephemeral range, claimed for this process
+/// (support/port_claim.hpp).
 uint16_t free_port();
 
 } // namespace parley::test

@@ -1,10 +1,11 @@
 #include "support/commands.hpp"
 
+#include "support/port_claim.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include <vector>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,18 +28,17 @@ uint16_t free_base(std::initializer_list<int> offsets) {
   for (int attempt = 0; attempt < 50; ++attempt) {
     // Below the ephemeral range, spread by process so parallel tests differ.
     auto base = static_cast<uint16_t>(20000 + (::getpid() * 7 + attempt * 211) % 10000);
-    bool ok = true;
+    std::vector<uint16_t> claimed;
     for (int off : offsets) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(static_cast<uint16_t>(base + off));
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      ok = ok && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-      ::close(fd);
+      auto port = static_cast<uint16_t>(base + off);
+      if (!claim_free_port(port))
+        break;
+      claimed.push_back(port);
     }
-    if (ok)
+    if (claimed.size() == offsets.size())
       return base;
+    for (auto port : claimed)
+      release_port(port);
   }
   FAIL("no free ports");
   return 0;
