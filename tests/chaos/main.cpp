@@ -106,17 +106,6 @@ std::string quote(const std::string& s) {
   return out + "'";
 }
 
-/// A free loopback port below the ephemeral range, so that no client's
-/// outgoing connection takes it while the node is down.
-uint16_t pick_port(std::mt19937_64& rng) {
-  std::uniform_int_distribution<int> any(20000, 31999);
-  for (int i = 0; i < 200; ++i) {
-    auto port = static_cast<uint16_t>(any(rng));
-    if (parley::test::claim_free_port(port))
-      return port;
-  }
-  return 0;
-}
 
 bool accepts(const chaos::endpoint& e) {
   client::options o;
@@ -232,7 +221,7 @@ int run(const settings& s) {
   std::vector<std::unique_ptr<chaos::node_runner>> nodes;
   std::vector<chaos::endpoint> targets;
   if (!s.node_bin.empty()) {
-    auto port = pick_port(rng);
+    auto port = parley::test::claim_some_port();
     if (port == 0) {
       std::cerr << "parley-chaos: no free port for the node\n";
       return 2;

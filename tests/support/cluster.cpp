@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <fstream>
-#include <random>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -15,18 +14,10 @@
 namespace parley::test {
 
 uint16_t free_port() {
-  // Below the kernel's ephemeral range (32768 and up by default): a port taken
-  // from there is handed out again to the next outgoing connection of any
-  // test running alongside, which then holds it when the node binds it.
-  static std::mt19937 random(std::random_device{}());
-  std::uniform_int_distribution<int> pick(20000, 32767);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    auto port = static_cast<uint16_t>(pick(random));
-    if (claim_free_port(port))
-      return port;
-  }
-  FAIL("no free port in 20000-32767");
-  return 0;
+  auto port = claim_some_port();
+  if (port == 0)
+    FAIL("no free port in 20000-32767");
+  return port;
 }
 
 cluster::cluster(size_t n, std::vector<std::string> extra_args) {

@@ -1,5 +1,7 @@
 #include "support/media_process.hpp"
 
+#include "support/cluster.hpp"
+
 #include <catch2/catch.hpp>
 #include <sodium.h>
 
@@ -20,6 +22,8 @@ media_process::media_process(std::string dir, std::vector<std::string> extra_arg
 }
 
 void media_process::start() {
+  if (port_ == 0)
+    port_ = free_port();  // claimed: free again when the server restarts
   auto port_file = dir_ + "/media.port";
   ::unlink(port_file.c_str());
   std::vector<std::string> args{PARLEY_MEDIA_BIN,

@@ -1,6 +1,7 @@
 // A real parley-media process for tests: its blobs, key and log in a folder of
-// the test's, on a port the OS picks. It can be stopped (any signal) and
-// started again on the same folder; tokens for it are signed with its key.
+// the test's, on a port claimed for the test (support/port_claim.hpp). It can be
+// stopped (any signal) and started again on the same folder and port; tokens
+// for it are signed with its key.
 #pragma once
 
 #include "media/token.hpp"

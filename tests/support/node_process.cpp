@@ -1,5 +1,7 @@
 #include "support/node_process.hpp"
 
+#include "support/cluster.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <csignal>
@@ -15,6 +17,8 @@ node_process::node_process(std::string dir, std::vector<std::string> extra_args)
 }
 
 void node_process::start() {
+  if (port_ == 0)
+    port_ = free_port();  // claimed: free again when the node restarts
   auto port_file = dir_ + "/port";
   ::unlink(port_file.c_str());
   std::vector<std::string> args{PARLEY_NODE_BIN,

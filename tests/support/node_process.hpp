@@ -1,6 +1,7 @@
 // A real parley-node process for tests: started with its RocksDB in a folder of
-// the test's, on a port the OS picks, its log in that folder. It can be killed
-// (any signal) and started again on the same folder and port.
+// the test's, on a port claimed for the test (support/port_claim.hpp), its log
+// in that folder. It can be killed (any signal) and started again on the same
+// folder and port.
 #pragma once
 
 #include "support/child_process.hpp"

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <netinet/in.h>
+#include <random>
 #include <string>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -50,6 +51,17 @@ bool claim_free_port(uint16_t port) {
   }
   claims.emplace(port, fd);
   return true;
+}
+
+uint16_t claim_some_port() {
+  static std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 32767);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto port = static_cast<uint16_t>(pick(random));
+    if (claim_free_port(port))
+      return port;
+  }
+  return 0;
 }
 
 void release_port(uint16_t port) {
