@@ -1,12 +1,12 @@
 // Loopback ports for tests that must name them before a process binds them
 // (nodes started again on their port, cluster members, deploy/local-cluster.sh,
-// parley-chaos). They are taken below the kernel's ephemeral range (32768 and up
-// by default): a port from there is handed out again to the next outgoing
-// connection of any test running alongside, which then holds it when the node
-// binds it again after a restart. A port that is free
-// when one test looks may be taken a moment later by a test running alongside,
-// so every picker also claims the port with an exclusive lock on a file named
-// after it, held until the picking process exits.
+// parley-chaos). They are taken below the kernel's ephemeral range (32768 and
+// up by default): a port from there may be handed to an outgoing connection of
+// a test running alongside while a killed node is down, and the node could not
+// bind it again. And a port that is free when one test looks may be taken a
+// moment later by a test running alongside, so every picker also claims the
+// port with an exclusive lock on a file named after it, held until the picking
+// process exits.
 #pragma once
 
 #include <cstdint>
