@@ -35,21 +35,21 @@ public:
     self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
-    self_->set_down_handler([this](const caf::down_msg& msg) {
-      if (sessions_.erase(msg.source) > 0)
-        metrics()->connections.fetch_sub(1, std::memory_order_relaxed);
-      refusing_ = refusing_ && sessions_.size() >= settings().max_connections;
-      if (stopping_ && sessions_.empty())
-        self_->quit();
-    });
+    commons_->listener = self_->address();
     return {
       [this](const caf::io::new_connection_msg& msg) {
         if (sessions_.size() >= settings().max_connections)
           return refuse(msg.handle);
         auto session = fork_session(self_, msg.handle, routes_, commons_);
-        self_->monitor(session);
         metrics()->connections.fetch_add(1, std::memory_order_relaxed);
         sessions_.emplace(session.address(), session);
+      },
+      [this](session_ended_atom, const caf::actor_addr& session) {
+        if (sessions_.erase(session) > 0)
+          metrics()->connections.fetch_sub(1, std::memory_order_relaxed);
+        refusing_ = refusing_ && sessions_.size() >= settings().max_connections;
+        if (stopping_ && sessions_.empty())
+          self_->quit();
       },
       [](const caf::io::acceptor_closed_msg&) {
         // nop: only stop closes it

@@ -52,6 +52,18 @@ public:
     // nop
   }
 
+  // CAF destroys the state as the session ends, whatever ends it: the listener
+  // learns it here, without a monitor (an allocation) per session.
+  ~session_state() {
+    if (!commons_)
+      return;
+    if (auto listener = caf::actor_cast<caf::actor>(commons_->listener))
+      caf::anon_send(listener, session_ended_atom::value, self_->address());
+  }
+
+  session_state(const session_state&) = delete;
+  session_state& operator=(const session_state&) = delete;
+
   caf::behavior make_behavior(caf::io::connection_handle hdl, routes_ptr routes,
                               std::shared_ptr<session_commons> commons) {
     hdl_ = hdl;

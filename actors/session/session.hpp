@@ -66,6 +66,7 @@ struct session_commons {
   const node_services services;
   session_timers timers;  // login deadlines and liveness checks
   presence_beats beats;   // heartbeats for presence
+  caf::actor_addr listener;  // told by each session as it ends
 };
 
 /// Hands the accepted connection `hdl` from `acceptor` to a new session, which
