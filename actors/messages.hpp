@@ -50,7 +50,8 @@ using loglevel_atom = caf::atom_constant<caf::atom("loglevel")>;
 using publish_keys_atom = caf::atom_constant<caf::atom("pubkeys")>;
 using fetch_bundle_atom = caf::atom_constant<caf::atom("bundle")>;
 using prekeys_low_atom = caf::atom_constant<caf::atom("prekeyslow")>;
-/// A session to its listener, as it ends (instead of a monitor per session).
+/// A session has ended: a session tells its listener, the registry tells the
+/// store (instead of a monitor per session in each).
 using session_ended_atom = caf::atom_constant<caf::atom("sessended")>;
 
 // -- payloads --------------------------------------------------------------------

@@ -118,7 +118,7 @@ std::string node::start() {
     return "cannot start the store in " + settings_.data_dir + ": " + error;
   actors_.store = spawn_store(sys_, std::move(db), *run, settings_, metrics_);
   actors_.presence = spawn_presence(sys_, actors_.store, settings_);
-  actors_.registry = spawn_registry(sys_, actors_.presence);
+  actors_.registry = spawn_registry(sys_, actors_.presence, actors_.store);
   actors_.admin = spawn_admin(sys_, settings_, metrics_);
   actors_.groups = spawn_group_directory(sys_, actors_.store, settings_);
   actors_.calls = spawn_call_actor(sys_, settings_);

@@ -19,8 +19,9 @@ public:
     // nop
   }
 
-  caf::behavior make_behavior(caf::actor presence) {
+  caf::behavior make_behavior(caf::actor presence, caf::actor store) {
     presence_ = std::move(presence);
+    store_ = std::move(store);
     self_->set_down_handler([this](const caf::down_msg& msg) { on_down(msg); });
     return {
       [this](attach_atom, const std::string& user, const caf::actor& session) {
@@ -53,7 +54,7 @@ private:
       if (i->second == session)
         return;
       log(log_level::info, "registry: ", user, " logged in again; replacing");
-      self_->demonitor(i->second);
+      // Still monitored: the store hears when the replaced session ends.
       entries_by_session_.erase(i->second.address());
       self_->send(i->second, kick_atom::value,
                   static_cast<uint8_t>(wire::ErrorCode::REPLACED));
@@ -66,6 +67,7 @@ private:
   }
 
   void on_down(const caf::down_msg& msg) {
+    self_->send(store_, session_ended_atom::value, msg.source);
     auto i = entries_by_session_.find(msg.source);
     if (i == entries_by_session_.end())
       return;  // replaced by a newer session of its user
@@ -79,6 +81,7 @@ private:
 
   caf::event_based_actor* self_;
   caf::actor presence_;
+  caf::actor store_;
   session_table sessions_;  // user -> session
   /// Each session's entry in sessions_, erased with it or when replaced; a
   /// pointer, not the user's name again, as an entry stays where it is until
@@ -88,14 +91,15 @@ private:
 
 using registry_actor = caf::stateful_actor<registry_state>;
 
-caf::behavior registry_impl(registry_actor* self, caf::actor presence) {
-  return self->state.make_behavior(std::move(presence));
+caf::behavior registry_impl(registry_actor* self, caf::actor presence, caf::actor store) {
+  return self->state.make_behavior(std::move(presence), std::move(store));
 }
 
 } // namespace
 
-caf::actor spawn_registry(caf::actor_system& sys, const caf::actor& presence) {
-  return sys.spawn(registry_impl, presence);
+caf::actor spawn_registry(caf::actor_system& sys, const caf::actor& presence,
+                          const caf::actor& store) {
+  return sys.spawn(registry_impl, presence, store);
 }
 
 } // namespace parley

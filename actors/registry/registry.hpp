@@ -3,7 +3,11 @@
 //
 // A user has at most one session: a new login replaces the old one, which is sent
 // (kick_atom, wire::ErrorCode replaced) and closes. The registry monitors every
-// session it holds and tells presence when a user comes online and goes offline.
+// session it held, replaced ones too, and tells presence when a user comes online
+// and goes offline, and the store when any of them ends (session_ended_atom,
+// its address): the session's subscription goes with it. The registry's monitor
+// also fires when the member a session was on is lost, so the store needs none
+// of its own.
 //
 //   (attach_atom, user, session)  -> ok_atom
 //   (kick_atom, user)             -> bool: whether a session was kicked (its
@@ -19,6 +23,7 @@
 
 namespace parley {
 
-caf::actor spawn_registry(caf::actor_system& sys, const caf::actor& presence);
+caf::actor spawn_registry(caf::actor_system& sys, const caf::actor& presence,
+                          const caf::actor& store);
 
 } // namespace parley

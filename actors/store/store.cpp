@@ -226,7 +226,6 @@ public:
   }
 
   caf::behavior make_behavior() {
-    self_->set_down_handler([this](const caf::down_msg& msg) { on_down(msg); });
     self_->set_exit_handler([this](const caf::exit_msg& msg) {
       flush();
       self_->quit(msg.reason);
@@ -241,6 +240,9 @@ public:
         return make_error(wire::ErrorCode::UNKNOWN_USER);
       },
       [this](append_atom, outgoing_message& msg) { return on_append(msg); },
+      [this](session_ended_atom, const caf::actor_addr& session) {
+        on_session_ended(session);
+      },
       [this](subscribe_atom, const std::string& user, const caf::actor& session) {
         on_subscribe(user, session);
       },
@@ -540,8 +542,7 @@ private:
       users_by_session_.erase(sub.session.address());
     sub.session = session;
     sub.restart();
-    users_by_session_[session.address()] = &name;
-    self_->monitor(session);
+    users_by_session_[session.address()] = &name;  // until the registry says it ended
     // A user who publishes keys hears at login when it should publish more.
     if (std::string ignored; db_->get(keys::signed_prekey(user), &ignored).ok()
                              && prekeys(user).count < prekeys_low_threshold)
@@ -754,8 +755,8 @@ private:
     schedule_flush(false);
   }
 
-  void on_down(const caf::down_msg& msg) {
-    auto i = users_by_session_.find(msg.source);
+  void on_session_ended(const caf::actor_addr& session) {
+    auto i = users_by_session_.find(session);
     if (i == users_by_session_.end())
       return;  // replaced by a newer session of its user
     auto sub = subscriptions_.find(*i->second);

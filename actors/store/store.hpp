@@ -22,6 +22,9 @@
 //   (append_atom, outgoing_message)            -> int64 time stored | unknownUser
 //                                                 | inboxFull (parley.inbox-quota)
 //   (subscribe_atom, user, session)            -> pushes (deliver_atom, inbox_items)
+//   (session_ended_atom, session's address)       from the registry, which
+//                                                 monitors sessions: drops its
+//                                                 subscription
 //   (ack_atom, user, peer, ids, uint8 state)      state: message_state
 //   (ack_receipts_atom, user, seqs)
 //   (last_seen_atom, last_seen_batch)             persists last-seen times

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
@@ -273,4 +274,41 @@ TEST_CASE("actors: requests for made-up groups leave no group actors running") {
     now = running();
   }
   CHECK(now <= before);
+}
+
+TEST_CASE("store: a session's subscription at its user's home ends with it, and with its member") {
+  // bob lives on n2 and connects through n1. n2's store keeps his session's
+  // subscription until n2's registry, which monitors the session, tells it
+  // the session ended: closed, replaced, or lost with the member it was on.
+  cluster c{2};
+  c.start();
+  auto bob = register_user(c.node(0), c.user_homed_on(1, "bob"));
+  auto secret = c.secret_file();
+  auto subscriptions_at_n2 = [&] {
+    auto stats = parsed(shell(c.node(1), secret, "stats --node n2"));
+    return stats["store"]["subscriptions"].get<int>();
+  };
+  auto settles_at = [&](int expected) {
+    auto now = subscriptions_at_n2();
+    for (int i = 0; i < 100 && now != expected; ++i) {
+      std::this_thread::sleep_for(100ms);
+      now = subscriptions_at_n2();
+    }
+    return now;
+  };
+
+  auto b = login(c.node(0), bob);
+  CHECK(settles_at(1) == 1);
+  b.reset();  // the client goes
+  CHECK(settles_at(0) == 0);
+
+  auto first = login(c.node(1), bob);
+  auto second = login(c.node(0), bob);  // replaces the first
+  CHECK(settles_at(1) == 1);
+  first.reset();
+  std::this_thread::sleep_for(300ms);  // the replaced session's end changes nothing
+  CHECK(subscriptions_at_n2() == 1);
+
+  c.node(0).kill_and_wait(SIGKILL);  // the member the session is on
+  CHECK(settles_at(0) == 0);
 }
