@@ -302,13 +302,29 @@ TEST_CASE("store: a session's subscription at its user's home ends with it, and 
   b.reset();  // the client goes
   CHECK(settles_at(0) == 0);
 
-  auto first = login(c.node(1), bob);
-  auto second = login(c.node(0), bob);  // replaces the first
+  // The replaced session is on n1, so its end reaches n2 after the new
+  // session (on n2) subscribed.
+  auto first = login(c.node(0), bob);
+  auto second = login(c.node(1), bob);  // replaces the first
   CHECK(settles_at(1) == 1);
-  first.reset();
-  std::this_thread::sleep_for(300ms);  // the replaced session's end changes nothing
+  // The first is told it was replaced and closed: its session has ended.
+  bool replaced = false;
+  for (;;) {
+    auto e = first->next_event(10s);
+    if (!e)
+      break;
+    REQUIRE(*e);
+    if (auto err = std::get_if<client::server_error>(&**e))
+      replaced = err->code == wire::ErrorCode::REPLACED;
+  }
+  CHECK(replaced);
+  std::this_thread::sleep_for(300ms);  // its end reaches the store and changes nothing
   CHECK(subscriptions_at_n2() == 1);
+  second.reset();
+  CHECK(settles_at(0) == 0);
 
+  auto third = login(c.node(0), bob);
+  CHECK(settles_at(1) == 1);
   c.node(0).kill_and_wait(SIGKILL);  // the member the session is on
   CHECK(settles_at(0) == 0);
 }
