@@ -3,6 +3,7 @@
 #include "actors/call/call_messages.hpp"
 #include "actors/group/group_messages.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/session_ref.hpp"
 
 #include <sched.h>
 
@@ -160,6 +161,7 @@ node_config::node_config() {
   add_message_type<group_message_entry>("parley.group_message_entry");
   add_message_type<message_info>("parley.message_info");
   add_message_type<call_signal>("parley.call_signal");
+  add_message_type<session_ref>("parley.session_ref");
 }
 
 } // namespace parley

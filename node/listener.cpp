@@ -4,19 +4,18 @@
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
 #include "actors/session/outgoing.hpp"
+#include "schema/errors.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include <unordered_map>
+#include <optional>
 
 namespace parley {
 
 namespace {
 
-constexpr auto drain_grace = std::chrono::seconds(5);
-
-// The listener's own clock: each beat fires the sessions' due timers and sends
+// The listener's own clock: each beat runs the sessions' due timers and sends
 // their heartbeats to presence.
 using beat_atom = caf::atom_constant<caf::atom("beat")>;
 
@@ -30,26 +29,41 @@ public:
 
   caf::behavior make_behavior(caf::io::doorman_ptr doorman, routes_ptr routes,
                               node_services services, const node_settings* node_wide) {
-    routes_ = std::move(routes);
-    commons_ = std::make_shared<session_commons>(*node_wide, std::move(services));
-    self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
+    settings_ = node_wide;
+    sessions_.emplace(self_, *node_wide, std::move(services), std::move(routes));
+    self_->delayed_send(self_, sessions_->beat(), beat_atom::value);
     acceptor_ = doorman->hdl();
     self_->add_doorman(std::move(doorman));
-    commons_->listener = self_->address();
     return {
-      [this](const caf::io::new_connection_msg& msg) {
-        if (sessions_.size() >= settings().max_connections)
-          return refuse(msg.handle);
-        auto session = fork_session(self_, msg.handle, routes_, commons_);
-        metrics()->connections.fetch_add(1, std::memory_order_relaxed);
-        sessions_.emplace(session.address(), session);
+      // The commonest first: a connection's data, pushes, then the writes they
+      // schedule.
+      [this](const caf::io::new_data_msg& msg) { sessions_->on_data(msg); },
+      [this](deliver_atom, uint64_t id, const inbox_items& items) {
+        sessions_->deliver(id, items);
       },
-      [this](session_ended_atom, const caf::actor_addr& session) {
-        if (sessions_.erase(session) > 0)
-          metrics()->connections.fetch_sub(1, std::memory_order_relaxed);
-        refusing_ = refusing_ && sessions_.size() >= settings().max_connections;
-        if (stopping_ && sessions_.empty())
-          self_->quit();
+      [this](flush_atom) { sessions_->write_scheduled(); },
+      [this](const caf::io::data_transferred_msg& msg) { sessions_->on_transferred(msg); },
+      [this](const caf::io::new_connection_msg& msg) {
+        if (sessions_->size() >= settings_->max_connections)
+          return refuse(msg.handle);
+        refusing_ = false;
+        sessions_->open(msg.handle);
+      },
+      [this](const caf::io::connection_closed_msg& msg) { sessions_->on_closed(msg.handle); },
+      [this](prekeys_low_atom, uint64_t id, uint32_t remaining) {
+        sessions_->prekeys_low(id, remaining);
+      },
+      [this](presence_atom, uint64_t id, const presence_info& info) {
+        sessions_->presence(id, info);
+      },
+      [this](call_atom, uint64_t id, const call_signal& signal) {
+        sessions_->call(id, signal);
+      },
+      [this](kick_atom, uint64_t id, uint8_t code) { sessions_->kick(id, code); },
+      [this](stats_atom, uint64_t id) -> caf::result<std::string> {
+        if (auto stats = sessions_->stats(id))
+          return std::move(*stats);
+        return make_error(wire::ErrorCode::UNAVAILABLE);
       },
       [](const caf::io::acceptor_closed_msg&) {
         // nop: only stop closes it
@@ -59,40 +73,22 @@ public:
         drain();
         return caf::ok_atom::value;
       },
-      [this](stats_atom) { return session_stats(); },
-      [this](routes_atom, routes_ptr& routes) {
-        routes_ = std::move(routes);
-        for (auto& [addr, session] : sessions_)
-          self_->send(session, routes_atom::value, routes_);
-      },
-      [this](caf::get_atom) { return static_cast<uint64_t>(sessions_.size()); },
+      [this](stats_atom) { return sessions_->stats_all(); },
+      [this](routes_atom, routes_ptr& routes) { sessions_->set_routes(std::move(routes)); },
+      [this](caf::get_atom) { return static_cast<uint64_t>(sessions_->size()); },
       [this](beat_atom) {
-        fire_due_timers();
-        send_heartbeats();
-        self_->delayed_send(self_, commons_->timers.beat(), beat_atom::value);
-      },
-      [this](tick_atom) {
-        if (!sessions_.empty())
-          log(log_level::warning, "listener: ", sessions_.size(),
-              " sessions did not stop in time");
-        self_->quit();
+        sessions_->fire_due_timers();
+        sessions_->send_heartbeats();
+        self_->delayed_send(self_, sessions_->beat(), beat_atom::value);
       },
     };
   }
 
 private:
-  const node_settings& settings() const noexcept {
-    return commons_->settings;
-  }
-
-  node_metrics* metrics() const noexcept {
-    return commons_->services.metrics;
-  }
-
-  /// Over the connection limit: say so and close, without forking a session.
+  /// Over the connection limit: say so and close, without a session.
   void refuse(caf::io::connection_handle hdl) {
     if (!refusing_) {
-      log(log_level::warning, "listener: at ", settings().max_connections,
+      log(log_level::warning, "listener: at ", settings_->max_connections,
           " connections; refusing more");
       refusing_ = true;
     }
@@ -102,16 +98,11 @@ private:
     self_->close(hdl);
   }
 
+  /// Sessions close at once (CAF still writes what they leave queued), so the
+  /// listener can go right after.
   void stop() {
-    if (stopping_)
-      return;
     drain();
-    stopping_ = true;
-    if (sessions_.empty()) {
-      self_->quit();
-      return;
-    }
-    self_->delayed_send(self_, drain_grace, tick_atom::value);
+    self_->quit();
   }
 
   /// No new clients, and every connected one told to go elsewhere; the node
@@ -121,71 +112,15 @@ private:
       return;
     draining_ = true;
     self_->close(acceptor_);
-    log(log_level::info, "listener: stopped accepting; closing ", sessions_.size(),
+    log(log_level::info, "listener: stopped accepting; closing ", sessions_->size(),
         " sessions");
-    for (auto& [addr, session] : sessions_)
-      self_->send(session, stop_atom::value);
-  }
-
-  /// Sends each session its due deadline and liveness checks. From this
-  /// thread, an enqueue to a session needs no wakeup-pipe write.
-  void fire_due_timers() {
-    commons_->timers.advance(
-      session_timers::clock::now(),
-      [this](const caf::actor_addr& addr, session_timers::kind what) {
-        auto session = caf::actor_cast<caf::actor>(addr);
-        if (!session)
-          return;
-        if (what == session_timers::kind::tick)
-          self_->send(session, tick_atom::value);
-        else
-          self_->send(session, deadline_atom::value);
-      });
-  }
-
-  /// One message per presence actor for the heartbeats gathered this beat.
-  void send_heartbeats() {
-    commons_->beats.flush([this](const caf::actor& presence,
-                                 std::vector<std::string>&& users) {
-      self_->send(presence, heartbeat_atom::value, std::move(users));
-    });
-  }
-
-  /// A JSON array of every session's own figures (those that answer in time).
-  caf::result<std::string> session_stats() {
-    if (sessions_.empty())
-      return std::string("[]");
-    auto rp = self_->make_response_promise<std::string>();
-    struct gathering {
-      size_t waiting;
-      std::string json = "[";
-    };
-    auto g = std::make_shared<gathering>(gathering{sessions_.size()});
-    auto done = [rp, g]() mutable {
-      if (--g->waiting > 0)
-        return;
-      g->json += "]";
-      rp.deliver(std::move(g->json));
-    };
-    for (auto& [addr, session] : sessions_)
-      self_->request(session, std::chrono::seconds(2), stats_atom::value)
-        .then(
-          [g, done](const std::string& one) mutable {
-            if (g->json.size() > 1)
-              g->json += ",";
-            g->json += one;
-            done();
-          },
-          [done](const caf::error&) mutable { done(); });
-    return rp;
+    sessions_->stop_all();
   }
 
   caf::io::broker* self_;
-  routes_ptr routes_;
-  std::shared_ptr<session_commons> commons_;  // what every session shares, settings included
+  const node_settings* settings_ = nullptr;
+  std::optional<session_set> sessions_;  // made with the behavior
   caf::io::accept_handle acceptor_;
-  std::unordered_map<caf::actor_addr, caf::actor> sessions_;
-  bool stopping_ = false;
   bool draining_ = false;
   bool refusing_ = false;  // logged once per spell of refusing
 };

@@ -1,15 +1,17 @@
-// The listener: accepts client connections and forks a session for each, up to
-// parley.max-connections; beyond that a connection gets tooManyConnections and
-// is closed.
+// The listener: the node's hub, the one broker that holds every client
+// connection. It accepts connections and opens a session for each
+// (actors/session/session.hpp), up to parley.max-connections; beyond that a
+// connection gets tooManyConnections and is closed. What is sent to a session
+// (actors/session/session_ref.hpp) comes here and is handed to it.
 //
 //   (stop_atom)  stops accepting, tells every session to stop (each sends its
-//                client a shuttingDown error and closes), and quits once they are
-//                gone, or after a grace period.
+//                client a shuttingDown error and closes), and quits
 //   (drain_atom) -> ok_atom: stops accepting and tells every session to stop,
 //                but keeps running (the node still serves its users' homes)
 //   (stats_atom) -> JSON array of every session's figures
+//   (stats_atom, id) -> JSON: one session's figures | unavailable
 //   (get_atom)   -> uint64: open sessions
-//   (routes_atom, routes_ptr)  a new cluster snapshot, passed on to every session
+//   (routes_atom, routes_ptr)  a new cluster snapshot for every session
 #pragma once
 
 #include "actors/config.hpp"

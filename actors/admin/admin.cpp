@@ -4,13 +4,13 @@
 #include "actors/cluster/routes.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/session_ref.hpp"
 #include "schema/errors.hpp"
 #include "schema/rules.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <memory>
 #include <optional>
 
@@ -272,10 +272,10 @@ private:
         });
     self_->request(actors.registry, ask_timeout, caf::get_atom::value, user)
       .then(
-        [this, g](const caf::actor& session) {
+        [this, g](const session_ref& session) {
           if (!session)
             return g->set(2, json{{"connected", false}});
-          self_->request(session, ask_timeout, stats_atom::value)
+          self_->request(session.hub, ask_timeout, stats_atom::value, session.id)
             .then(
               [g](const std::string& stats) {
                 auto s = json::parse(stats, nullptr, false);
@@ -327,17 +327,23 @@ private:
         errors[std::string(to_string(static_cast<wire::ErrorCode>(i)))] = n;
     stats["errors"] = errors;
     auto rp = self_->make_response_promise<std::string>();
-    auto store = routes_->link(routes_->self())->actors.store;
-    auto text = std::make_shared<json>(std::move(stats));
-    auto finish = [this, rp, text](json store_figures) mutable {
-      (*text)["store"] = std::move(store_figures);
-      auto rendered = metrics_->render();
-      (*text)["storeBatches"] = batch_summary(rendered);
-      rp.deliver(text->dump());
+    auto local = routes_->link(routes_->self())->actors;
+    // The figures of the home actors, each under its name.
+    std::vector<std::pair<std::string, caf::actor>> named{
+      {"store", local.store}, {"presence", local.presence}, {"registry", local.registry}};
+    auto g = std::make_shared<gathering>();
+    g->answers.resize(named.size());
+    g->waiting = named.size();
+    g->done = [this, rp, named, text = std::move(stats)](std::vector<json>& all) mutable {
+      for (size_t i = 0; i < named.size(); ++i)
+        text[named[i].first] = std::move(all[i]);
+      text["storeBatches"] = batch_summary(metrics_->render());
+      rp.deliver(text.dump());
     };
-    self_->request(store, ask_timeout, stats_atom::value)
-      .then([finish](const std::string& s) mutable { finish(json::parse(s, nullptr, false)); },
-            [finish](const caf::error&) mutable { finish(json{{"error", "no answer"}}); });
+    for (size_t i = 0; i < named.size(); ++i)
+      self_->request(named[i].second, ask_timeout, stats_atom::value)
+        .then([g, i](const std::string& s) { g->set(i, json::parse(s, nullptr, false)); },
+              [g, i](const caf::error&) { g->set(i, json{{"error", "no answer"}}); });
     return rp;
   }
 
@@ -375,14 +381,7 @@ private:
       for (size_t i = 0; i < named.size(); ++i)
         mailboxes[named[i].first] = all[i].value("mailbox", -1);
       auto& sessions = all.back();
-      std::vector<std::pair<int64_t, std::string>> largest;
-      for (auto& s : sessions)
-        largest.emplace_back(s.value("mailbox", 0),
-                             s.value("user", "") + "@" + s.value("address", ""));
-      std::sort(largest.rbegin(), largest.rend());
-      json top = json::array();
-      for (size_t i = 0; i < std::min<size_t>(5, largest.size()); ++i)
-        top.push_back(json{{"session", largest[i].second}, {"mailbox", largest[i].first}});
+      // Sessions are not actors: they share the listener's mailbox.
       rp.deliver(json{{"node", self_name},
                       {"running", running},
                       {"byKind",
@@ -393,8 +392,7 @@ private:
                         {"membership", 1},
                         {"admin", 1},
                         {"listener", 1}}},
-                      {"mailboxes", mailboxes},
-                      {"largestSessionMailboxes", top}}
+                      {"mailboxes", mailboxes}}
                    .dump());
     };
     for (size_t i = 0; i < named.size(); ++i) {

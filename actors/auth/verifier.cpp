@@ -1,6 +1,7 @@
 #include "actors/auth/verifier.hpp"
 
 #include "actors/messages.hpp"
+#include "actors/session/session_ref.hpp"
 #include "schema/rules.hpp"
 
 #include <caf/actor_pool.hpp>
@@ -35,7 +36,7 @@ public:
       [this](verify_atom, const std::string& key, const std::string& nonce,
              const std::string& signature, const caf::actor& registry,
              const std::string& user,
-             const caf::actor& session) -> caf::result<caf::ok_atom> {
+             const session_ref& session) -> caf::result<caf::ok_atom> {
         if (!valid_proof(key, nonce, signature))
           return make_error(wire::ErrorCode::BAD_SIGNATURE);
         // The registry answers the session itself: one hop back saved per login.

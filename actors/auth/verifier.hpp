@@ -4,7 +4,7 @@
 // stall every connection on the middleman's one multiplexer thread. A pool of
 // verifier actors (one per core) on the scheduler does it instead.
 //
-//   (verify_atom, identity_key, nonce, signature, registry, user, session)
+//   (verify_atom, identity_key, nonce, signature, registry, user, session_ref)
 //       -> ok_atom | badSignature
 //       a proof that holds is handed on to `registry` as (attach_atom, user,
 //       session), and the registry's answer is the answer

@@ -5,6 +5,7 @@
 #include "actors/cluster/routes.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/session_ref.hpp"
 
 #include <caf/all.hpp>
 
@@ -21,8 +22,8 @@ struct call_entry {
   std::string caller;
   std::string callee;
   call_machine machine;
-  caf::actor caller_session;  // the sessions that sent this call's signals
-  caf::actor callee_session;
+  session_ref caller_session;  // the sessions that sent this call's signals
+  session_ref callee_session;
 };
 
 class call_state {
@@ -35,9 +36,15 @@ public:
 
   caf::behavior make_behavior(const node_settings* settings) {
     settings_ = settings;
-    self_->set_down_handler([this](const caf::down_msg& msg) { on_down(msg); });
+    self_->set_down_handler([this](const caf::down_msg& msg) {
+      if (hubs_.gone(msg.source))
+        hang_up_where([&](const session_ref& s) { return s.hub.address() == msg.source; });
+    });
     return {
-      [this](call_atom, call_signal& s, const caf::actor& session)
+      [this](session_ended_atom, const session_ref& session) {
+        hang_up_where([&](const session_ref& s) { return s == session; });
+      },
+      [this](call_atom, call_signal& s, const session_ref& session)
         -> caf::result<caf::ok_atom> {
         if (auto code = on_signal(s, session))
           return make_error(*code);
@@ -54,7 +61,7 @@ public:
 
 private:
   /// Applies a party's signal and passes it on; the error code if refused.
-  std::optional<wire::ErrorCode> on_signal(call_signal& s, const caf::actor& session) {
+  std::optional<wire::ErrorCode> on_signal(call_signal& s, const session_ref& session) {
     if (s.what() == wire::CallSignalKind::OFFER) {
       auto [i, fresh] = calls_.try_emplace(s.call);
       if (!fresh)
@@ -104,18 +111,20 @@ private:
     ended(call);
   }
 
-  /// A party's session is gone: its calls end as if it hung up.
-  void on_down(const caf::down_msg& msg) {
+  /// Parties' sessions are gone (those `gone_session` says): their calls end
+  /// as if they hung up.
+  template <class Predicate>
+  void hang_up_where(Predicate gone_session) {
     auto hangup = static_cast<uint8_t>(wire::CallSignalKind::HANGUP);
     for (auto& [id, c] : calls_) {
       if (c.machine.ended())
         continue;
       std::string gone;
       std::string other;
-      if (c.caller_session && c.caller_session.address() == msg.source) {
+      if (c.caller_session && gone_session(c.caller_session)) {
         gone = c.caller;
         other = c.callee;
-      } else if (c.callee_session && c.callee_session.address() == msg.source) {
+      } else if (c.callee_session && gone_session(c.callee_session)) {
         gone = c.callee;
         other = c.caller;
       } else {
@@ -129,11 +138,9 @@ private:
     }
   }
 
-  void remember(caf::actor& slot, const caf::actor& session) {
-    if (slot == session)
-      return;
+  void remember(session_ref& slot, const session_ref& session) {
     slot = session;
-    self_->monitor(session);
+    hubs_.watch(self_, session);
   }
 
   /// Keeps an ended call a while, so that a late signal is refused as such.
@@ -150,9 +157,9 @@ private:
     self_->request(home->actors.registry, settings_->request_timeout, caf::get_atom::value,
                    to)
       .then(
-        [this, s = std::move(s)](const caf::actor& session) mutable {
+        [this, s = std::move(s)](const session_ref& session) mutable {
           if (session)
-            self_->send(session, call_atom::value, std::move(s));
+            session.tell(self_, call_atom::value, std::move(s));
         },
         [](const caf::error&) {
           // Lost like a signal to a party that is not connected.
@@ -163,6 +170,7 @@ private:
   const node_settings* settings_ = nullptr;
   routes_ptr routes_;
   std::unordered_map<std::string, call_entry> calls_;
+  hub_monitors hubs_;
 };
 
 using call_actor = caf::stateful_actor<call_state>;

@@ -2,6 +2,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/session_ref.hpp"
 
 #include <caf/all.hpp>
 
@@ -40,7 +41,7 @@ public:
   caf::behavior make_behavior(caf::actor store, const node_settings* settings) {
     store_ = std::move(store);
     settings_ = settings;
-    self_->set_down_handler([this](const caf::down_msg& msg) { unwatch(msg.source); });
+    self_->set_down_handler([this](const caf::down_msg& msg) { hub_down(msg.source); });
     self_->set_exit_handler([this](const caf::exit_msg& msg) {
       flush_all();
       self_->quit(msg.reason);
@@ -73,13 +74,13 @@ public:
                + ",\"online\":" + std::to_string(online_count_)
                + ",\"watched\":" + std::to_string(watchers_.size()) + "}";
       },
-      [this](watch_atom, const std::string& user, const caf::actor& session) {
+      [this](watch_atom, const std::string& user, const session_ref& session) {
         if (watchers_[user].insert(session).second) {
-          watched_by_[session.address()].push_back(user);
-          if (watched_by_[session.address()].size() == 1)
-            self_->monitor(session);
+          watched_by_[session].push_back(user);
+          hubs_.watch(self_, session);
         }
       },
+      [this](session_ended_atom, const session_ref& session) { unwatch(session); },
       [this](stop_atom) {
         flush_all();
         return caf::ok_atom::value;
@@ -119,10 +120,10 @@ private:
       return;
     presence_info info{user, online, users_[user].last_seen};
     for (auto& session : i->second)
-      self_->send(session, presence_atom::value, info);
+      session.tell(self_, presence_atom::value, info);
   }
 
-  void unwatch(const caf::actor_addr& session) {
+  void unwatch(const session_ref& session) {
     auto i = watched_by_.find(session);
     if (i == watched_by_.end())
       return;
@@ -130,16 +131,23 @@ private:
       auto j = watchers_.find(user);
       if (j == watchers_.end())
         continue;
-      for (auto k = j->second.begin(); k != j->second.end(); ++k) {
-        if (k->address() == session) {
-          j->second.erase(k);
-          break;
-        }
-      }
+      j->second.erase(session);
       if (j->second.empty())
         watchers_.erase(j);
     }
     watched_by_.erase(i);
+  }
+
+  /// A hub stopped or its member was lost: its sessions watch no more.
+  void hub_down(const caf::actor_addr& hub) {
+    if (!hubs_.gone(hub))
+      return;
+    std::vector<session_ref> gone;
+    for (auto& [session, users] : watched_by_)
+      if (session.hub.address() == hub)
+        gone.push_back(session);
+    for (auto& session : gone)
+      unwatch(session);
   }
 
   /// Starts sending the changed times in slices (send_slice); each slice
@@ -235,8 +243,10 @@ private:
   size_t online_count_ = 0;
   std::vector<user_table::value_type*> to_flush_;  // this round's, not yet sent
   size_t slice_ = 1;                        // this round's users per slice
-  std::unordered_map<std::string, std::unordered_set<caf::actor>> watchers_;
-  std::unordered_map<caf::actor_addr, std::vector<std::string>> watched_by_;
+  std::unordered_map<std::string, std::unordered_set<session_ref, session_ref_hash>>
+    watchers_;
+  std::unordered_map<session_ref, std::vector<std::string>, session_ref_hash> watched_by_;
+  hub_monitors hubs_;
 };
 
 using presence_actor = caf::stateful_actor<presence_state>;

@@ -5,8 +5,9 @@
 //   (heartbeat_atom, users)       from a listener, once a beat: users whose
 //                                 sessions heard a heartbeat are alive
 //   (last_seen_atom, user)        -> presence_info | unknownUser
-//   (watch_atom, user, session)   the session then gets (presence_atom,
+//   (watch_atom, user, session_ref)  the session then gets (presence_atom, id,
 //                                 presence_info) whenever the user comes or goes
+//   (session_ended_atom, session_ref)  from a session that watched: it ended
 //   (stop_atom)                   -> ok_atom once pending times went to the store
 //
 // Last-seen times live in memory while users are online; they are written to the

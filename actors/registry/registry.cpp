@@ -2,10 +2,12 @@
 
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/session_ref.hpp"
 
 #include <caf/all.hpp>
 
 #include <unordered_map>
+#include <vector>
 
 namespace parley {
 
@@ -24,16 +26,19 @@ public:
     store_ = std::move(store);
     self_->set_down_handler([this](const caf::down_msg& msg) { on_down(msg); });
     return {
-      [this](attach_atom, const std::string& user, const caf::actor& session) {
+      [this](attach_atom, const std::string& user, const session_ref& session) {
         attach(user, session);
         return caf::ok_atom::value;
+      },
+      [this](session_ended_atom, const std::string& user, const session_ref& session) {
+        ended(user, session);
       },
       [this](kick_atom, const std::string& user) {
         auto i = sessions_.find(user);
         if (i == sessions_.end())
           return false;
-        self_->send(i->second, kick_atom::value,
-                    static_cast<uint8_t>(wire::ErrorCode::KICKED));
+        i->second.tell(self_, kick_atom::value,
+                       static_cast<uint8_t>(wire::ErrorCode::KICKED));
         return true;
       },
       [this](stats_atom) {
@@ -42,51 +47,56 @@ public:
       },
       [this](caf::get_atom, const std::string& user) {
         auto i = sessions_.find(user);
-        return i == sessions_.end() ? caf::actor{} : i->second;
+        return i == sessions_.end() ? session_ref{} : i->second;
       },
     };
   }
 
 private:
-  void attach(const std::string& user, const caf::actor& session) {
+  void attach(const std::string& user, const session_ref& session) {
+    hubs_.watch(self_, session);
     auto [i, added] = sessions_.emplace(user, session);
     if (!added) {
       if (i->second == session)
         return;
       log(log_level::info, "registry: ", user, " logged in again; replacing");
-      // Still monitored: the store hears when the replaced session ends.
-      entries_by_session_.erase(i->second.address());
-      self_->send(i->second, kick_atom::value,
-                  static_cast<uint8_t>(wire::ErrorCode::REPLACED));
+      // It tells this registry as it ends, and the store hears of it then.
+      i->second.tell(self_, kick_atom::value,
+                     static_cast<uint8_t>(wire::ErrorCode::REPLACED));
       i->second = session;
     } else {
       self_->send(presence_, online_atom::value, user);
     }
-    entries_by_session_[session.address()] = &*i;
-    self_->monitor(session);
   }
 
-  void on_down(const caf::down_msg& msg) {
-    self_->send(store_, session_ended_atom::value, msg.source);
-    auto i = entries_by_session_.find(msg.source);
-    if (i == entries_by_session_.end())
-      return;  // replaced by a newer session of its user
-    auto user = i->second->first;
-    entries_by_session_.erase(i);
-    sessions_.erase(user);
+  /// A session of `user` ended: the user's, or one replaced (or one that ended
+  /// before its attach arrived, which then ends again).
+  void ended(const std::string& user, const session_ref& session) {
+    self_->send(store_, session_ended_atom::value, user, session);
+    auto i = sessions_.find(user);
+    if (i == sessions_.end() || i->second != session)
+      return;
+    sessions_.erase(i);
     self_->send(presence_, offline_atom::value, user);
   }
 
-  using session_table = std::unordered_map<std::string, caf::actor>;
+  /// A hub stopped or its member was lost: its sessions have ended.
+  void on_down(const caf::down_msg& msg) {
+    if (!hubs_.gone(msg.source))
+      return;
+    std::vector<std::pair<std::string, session_ref>> gone;
+    for (auto& [user, session] : sessions_)
+      if (session.hub.address() == msg.source)
+        gone.emplace_back(user, session);
+    for (auto& [user, session] : gone)
+      ended(user, session);
+  }
 
   caf::event_based_actor* self_;
   caf::actor presence_;
   caf::actor store_;
-  session_table sessions_;  // user -> session
-  /// Each session's entry in sessions_, erased with it or when replaced; a
-  /// pointer, not the user's name again, as an entry stays where it is until
-  /// erased (docs/BENCHMARKS.md, row 42).
-  std::unordered_map<caf::actor_addr, session_table::value_type*> entries_by_session_;
+  std::unordered_map<std::string, session_ref> sessions_;  // user -> session
+  hub_monitors hubs_;
 };
 
 using registry_actor = caf::stateful_actor<registry_state>;

@@ -2,18 +2,18 @@
 // connected now.
 //
 // A user has at most one session: a new login replaces the old one, which is sent
-// (kick_atom, wire::ErrorCode replaced) and closes. The registry monitors every
-// session it held, replaced ones too, and tells presence when a user comes online
-// and goes offline, and the store when any of them ends (session_ended_atom,
-// its address): the session's subscription goes with it. The registry's monitor
-// also fires when the member a session was on is lost, so the store needs none
-// of its own.
+// (kick_atom, wire::ErrorCode replaced) and closes. A session tells the
+// registry it attached to when it ends; the registry monitors the sessions'
+// hubs, so the sessions of a hub that stopped or whose member was lost end
+// too. It tells presence when a user comes online and goes offline, and the
+// store when any session ends: the session's subscription goes with it.
 //
-//   (attach_atom, user, session)  -> ok_atom
+//   (attach_atom, user, session_ref)         -> ok_atom
+//   (session_ended_atom, user, session_ref)  from the session, as it ends
 //   (kick_atom, user)             -> bool: whether a session was kicked (its
 //                                    client gets kicked and is closed)
 //   (stats_atom)                  -> JSON: mailbox, users connected
-//   (get_atom, user)              -> the user's session, or an invalid handle
+//   (get_atom, user)              -> the user's session_ref, or an empty one
 //
 // It holds no durable state; it stops on an exit message.
 #pragma once

@@ -9,6 +9,7 @@
 #include "actors/messages.hpp"
 #include "actors/session/outgoing.hpp"
 #include "actors/session/requests.hpp"
+#include "actors/session/session_ref.hpp"
 #include "actors/session/token_bucket.hpp"
 #include "schema/errors.hpp"
 #include "schema/frame.hpp"
@@ -33,9 +34,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-/// The one case of the behavior all sessions share; nobody sends it.
-using never_sent_atom = caf::atom_constant<caf::atom("neversent")>;
-
 enum class phase : uint8_t {
   anonymous,   // connected, not logged in
   challenged,  // sent a challenge, waiting for the proof
@@ -44,118 +42,53 @@ enum class phase : uint8_t {
   closing,
 };
 
-class session_state {
-public:
-  static inline const char* name = "session";
+} // namespace
 
-  explicit session_state(caf::io::broker* self) : self_(self) {
+class session {
+public:
+  session(session_set& set, uint64_t id, caf::io::connection_handle hdl)
+    : set_(&set), hdl_(hdl), id_(id) {
     // nop
   }
 
-  // CAF destroys the state as the session ends, whatever ends it: the listener
-  // learns it here, without a monitor (an allocation) per session.
-  ~session_state() {
-    if (!commons_)
+  // Every actor this session registered with learns here that it ended,
+  // whatever ended it; a hub that stops takes its sessions along, which its
+  // monitors tell them.
+  ~session() {
+    if (set_->stopping_)
       return;
-    if (auto listener = caf::actor_cast<caf::actor>(commons_->listener))
-      caf::anon_send(listener, session_ended_atom::value, self_->address());
+    auto me = ref();
+    if (registry_)
+      caf::anon_send(registry_, session_ended_atom::value, user_, me);
+    if (told_)
+      for (auto& actor : *told_)
+        caf::anon_send(actor, session_ended_atom::value, me);
   }
 
-  session_state(const session_state&) = delete;
-  session_state& operator=(const session_state&) = delete;
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
 
-  caf::behavior make_behavior(caf::io::connection_handle hdl, routes_ptr routes,
-                              std::shared_ptr<session_commons> commons) {
-    hdl_ = hdl;
-    routes_ = std::move(routes);
-    commons_ = std::move(commons);
+  void start() {
     reader_.emplace(settings().max_frame);
     connected_at_ = now_ms();
     auto now = steady::now();
     last_rx_ = now;
     message_rate_ = token_bucket{settings().rate_messages, settings().rate_messages * 2, now};
     byte_rate_ = token_bucket{settings().rate_bytes, settings().rate_bytes * 2, now};
-    self_->configure_read(hdl_, caf::io::receive_policy::at_most(settings().read_chunk));
-    commons_->timers.schedule(self_->address(), now + settings().login_timeout,
-                              session_timers::kind::deadline);
-    // CAF allocates a behavior per actor, ≈ 48 B per case: 600 B for the 13
-    // kinds of message a session takes. So every session shares one behavior
-    // whose one case captures nothing and never matches, and the default
-    // handler, which costs nothing per session, takes every message
-    // (docs/BENCHMARKS.md, rows 35 and 41).
-    self_->set_default_handler(
-      [this](caf::scheduled_actor*, caf::message_view& x) { return answer(x); });
-    static const caf::behavior shared{[](never_sent_atom) {}};
-    return shared;
+    self()->configure_read(hdl_, caf::io::receive_policy::at_most(settings().read_chunk));
+    set_->timers_.schedule(id_, now + settings().login_timeout,
+                           session_timers::kind::deadline);
   }
 
-private:
-  /// Calls `f` if `xs` matches its arguments, as a case of a behavior would.
-  template <class F>
-  static bool handled(caf::type_erased_tuple& xs, F f) {
-    return static_cast<bool>(xs.apply(f));
+  uint64_t id() const noexcept {
+    return id_;
   }
 
-  /// Every message.
-  caf::result<caf::message> answer(caf::message_view& x) {
-    auto& xs = x.content();
-    // The commonest first: new data, pushes, then the writes they schedule.
-    auto done = handled(xs, [this](const caf::io::new_data_msg& msg) { on_data(msg); })
-                || handled(xs, [this](deliver_atom, const inbox_items& items) {
-                     deliver(items);
-                   })
-                || handled(xs, [this](flush_atom) {
-                     write_scheduled_ = false;
-                     write_queued();
-                   })
-                || handled(xs, [this](const caf::io::data_transferred_msg& msg) {
-                     if (msg.remaining == 0 && caf_writing_) {
-                       caf_writing_ = false;
-                       self_->ack_writes(hdl_, false);
-                     }
-                   })
-                || handled(xs, [this](tick_atom) { check_heartbeats(); })
-                || handled(xs, [this](const caf::io::connection_closed_msg&) {
-                     self_->quit();
-                   })
-                || handled(xs, [this](prekeys_low_atom, uint32_t remaining) {
-                     outgoing::prekeys(out(), remaining, true, true);
-                     flush();
-                   })
-                || handled(xs, [this](presence_atom, const presence_info& info) {
-                     outgoing::presence(out(), info);
-                     flush();
-                   })
-                || handled(xs, [this](call_atom, const call_signal& signal) {
-                     if (phase_ != phase::logged_in)
-                       return;
-                     outgoing::call(out(), signal);
-                     flush();
-                   })
-                || handled(xs, [this](kick_atom, uint8_t code) {
-                     close(static_cast<wire::ErrorCode>(code),
-                           "logged in on another connection");
-                   })
-                || handled(xs, [this](stop_atom) {
-                     close(wire::ErrorCode::SHUTTING_DOWN,
-                           "the node is stopping; reconnect");
-                   })
-                || handled(xs, [this](deadline_atom) {
-                     if (phase_ != phase::logged_in && phase_ != phase::closing)
-                       close(wire::ErrorCode::LOGIN_TIMEOUT, "no login in time");
-                   })
-                || handled(xs, [this](routes_atom, const routes_ptr& routes) {
-                     routes_ = routes;
-                     if (phase_ == phase::logged_in && !own_home())
-                       close(wire::ErrorCode::UNAVAILABLE,
-                             "lost the link to this user's home node; reconnect");
-                   });
-    if (done)
-      return caf::message{};
-    if (auto stats = xs.apply([this](stats_atom) { return stats_json(); }))
-      return caf::make_message(std::move(*stats));
-    return caf::print_and_drop(self_, x);
+  bool closing() const noexcept {
+    return phase_ == phase::closing;
   }
+
+  // -- what the hub hands it ---------------------------------------------------------
 
   void deliver(const inbox_items& items) {
     auto now = now_ms();
@@ -170,21 +103,66 @@ private:
     flush();
   }
 
-  std::string stats_json() {
-    // Built by hand: sessions are many and this is all they report.
-    return "{\"user\":\"" + user_ + "\",\"node\":\"" + routes_->self()
-           + "\",\"address\":\"" + peer_address() + "\",\"since\":"
-           + std::to_string(connected_at_) + ",\"loggedIn\":"
-           + (phase_ == phase::logged_in ? "true" : "false")
-           + ",\"mailbox\":" + std::to_string(self_->mailbox().size()) + "}";
+  void on_transferred(const caf::io::data_transferred_msg& msg) {
+    if (msg.remaining == 0 && caf_writing_) {
+      caf_writing_ = false;
+      self()->ack_writes(hdl_, false);
+    }
   }
 
-  /// A send the store has not answered yet.
-  struct unanswered_send {
-    std::string id;
-    std::string member;  // the recipient's home
-    steady::time_point since;
-  };
+  void on_closed() {
+    phase_ = phase::closing;
+  }
+
+  void prekeys_low(uint32_t remaining) {
+    outgoing::prekeys(out(), remaining, true, true);
+    flush();
+  }
+
+  void presence(const presence_info& info) {
+    outgoing::presence(out(), info);
+    flush();
+  }
+
+  void call(const call_signal& signal) {
+    if (phase_ != phase::logged_in)
+      return;
+    outgoing::call(out(), signal);
+    flush();
+  }
+
+  void kick(uint8_t code) {
+    close(static_cast<wire::ErrorCode>(code), "logged in on another connection");
+  }
+
+  void stop() {
+    close(wire::ErrorCode::SHUTTING_DOWN, "the node is stopping; reconnect");
+  }
+
+  void on_deadline() {
+    if (phase_ != phase::logged_in && phase_ != phase::closing)
+      close(wire::ErrorCode::LOGIN_TIMEOUT, "no login in time");
+  }
+
+  void on_routes() {
+    if (phase_ == phase::logged_in && !own_home())
+      close(wire::ErrorCode::UNAVAILABLE,
+            "lost the link to this user's home node; reconnect");
+  }
+
+  /// The hub's flush_atom: what this turn's messages queued goes out.
+  void write_scheduled() {
+    write_scheduled_ = false;
+    write_queued();
+  }
+
+  std::string stats_json() {
+    // Built by hand: sessions are many and this is all they report.
+    return "{\"user\":\"" + user_ + "\",\"node\":\"" + routes()->self()
+           + "\",\"address\":\"" + peer_address() + "\",\"since\":"
+           + std::to_string(connected_at_) + ",\"loggedIn\":"
+           + (phase_ == phase::logged_in ? "true" : "false") + "}";
+  }
 
   // -- input -----------------------------------------------------------------------
 
@@ -214,6 +192,68 @@ private:
     write_queued();
   }
 
+  /// The liveness check.
+  void check_heartbeats() {
+    if (phase_ != phase::logged_in)
+      return;
+    give_up_on_old_sends();
+    release_empty_books();
+    auto silence = steady::now() - last_rx_;
+    if (silence > settings().heartbeat_interval * settings().missed_heartbeats) {
+      close(wire::ErrorCode::HEARTBEAT_TIMEOUT, "missed heartbeats");
+      return;
+    }
+    next_tick();
+  }
+
+private:
+  /// A handler for the answer to a request of this session's, with arguments
+  /// `Ts`: it runs `f(session, args...)` if the session is still there (it
+  /// may have closed while the answer was on its way).
+  template <class... Ts, class F>
+  auto answer(F f) {
+    return [set = set_, id = id_, f = std::move(f)](Ts... xs) mutable {
+      set->visit(id, [&](session& s) { f(s, std::forward<Ts>(xs)...); });
+    };
+  }
+
+  /// An answer's handler for errors: says so, about `refers_to`.
+  auto failure(std::string refers_to) {
+    return answer<const caf::error&>(
+      [refers_to = std::move(refers_to)](session& s, const caf::error& err) {
+        s.request_failed(err, refers_to);
+      });
+  }
+
+  /// An answer's handler for a send's error.
+  auto send_failure(uint64_t ticket) {
+    return answer<const caf::error&>([ticket](session& s, const caf::error& err) {
+      if (auto send = s.answered(ticket))
+        s.send_failed(err, send->id);
+    });
+  }
+
+  session_ref ref() const {
+    return session_ref{caf::actor_cast<caf::actor>(self()), id_};
+  }
+
+  /// `actor` hears (session_ended_atom, ref) when this session ends.
+  void tell_at_end(const caf::actor& actor) {
+    if (!told_)
+      told_ = std::make_unique<std::vector<caf::actor>>();
+    if (std::find(told_->begin(), told_->end(), actor) == told_->end())
+      told_->push_back(actor);
+  }
+
+  /// A send the store has not answered yet.
+  struct unanswered_send {
+    std::string id;
+    std::string member;  // the recipient's home
+    steady::time_point since;
+  };
+
+  // -- requests --------------------------------------------------------------------
+
   void handle(bad_request& r) {
     if (r.close)
       return close(r.code, r.message);
@@ -235,14 +275,13 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.store, caf::infinite, register_atom::value,
-                   r.user, std::move(r.identity_key))
-      .then(
-        [this, user = r.user](caf::ok_atom) {
-          outgoing::registered(out(), user);
-          flush();
-        },
-        [this](const caf::error& err) { request_failed(err, {}); });
+    self()->request(home->actors.store, caf::infinite, register_atom::value,
+                    r.user, std::move(r.identity_key))
+      .then(answer<caf::ok_atom>([user = r.user](session& s, caf::ok_atom) {
+              outgoing::registered(s.out(), user);
+              s.flush();
+            }),
+            failure({}));
   }
 
   void handle(login_request& r) {
@@ -257,29 +296,37 @@ private:
     challenge_.reset();
     // The throttle hands a login it lets through to the store, which answers
     // with the user's identity key; then a fresh nonce goes out to be signed.
-    self_->request(services().throttle, caf::infinite, login_atom::value, r.user,
-                   peer_address(), home->actors.store)
-      .then(
-        [this, user = r.user](std::string& key) {
-          if (phase_ != phase::challenged)
-            return;
-          user_ = user;
-          challenge_ = std::make_unique<challenge>();
-          challenge_->identity_key = std::move(key);
-          challenge_->nonce.resize(nonce_bytes);
-          randombytes_buf(challenge_->nonce.data(), challenge_->nonce.size());
-          outgoing::challenge(out(), challenge_->nonce);
-          flush();
-        },
-        [this](const caf::error& err) {
-          if (phase_ == phase::challenged)
-            phase_ = phase::anonymous;
-          if (auto wait_ms = retry_after_ms(err); wait_ms > 0) {
-            error(wire::ErrorCode::RATE_LIMITED, "too many logins; wait", {}, wait_ms);
-            return flush();
-          }
-          request_failed(err, {});
-        });
+    self()->request(services().throttle, caf::infinite, login_atom::value, r.user,
+                    peer_address(), home->actors.store)
+      .then(answer<std::string&>([user = r.user](session& s, std::string& key) {
+              s.challenge_user(user, std::move(key));
+            }),
+            answer<const caf::error&>([](session& s, const caf::error& err) {
+              s.login_refused(err);
+            }));
+  }
+
+  /// The store knows `user`: a fresh nonce goes out to be signed with `key`.
+  void challenge_user(const std::string& user, std::string key) {
+    if (phase_ != phase::challenged)
+      return;
+    user_ = user;
+    challenge_ = std::make_unique<challenge>();
+    challenge_->identity_key = std::move(key);
+    challenge_->nonce.resize(nonce_bytes);
+    randombytes_buf(challenge_->nonce.data(), challenge_->nonce.size());
+    outgoing::challenge(out(), challenge_->nonce);
+    flush();
+  }
+
+  void login_refused(const caf::error& err) {
+    if (phase_ == phase::challenged)
+      phase_ = phase::anonymous;
+    if (auto wait_ms = retry_after_ms(err); wait_ms > 0) {
+      error(wire::ErrorCode::RATE_LIMITED, "too many logins; wait", {}, wait_ms);
+      return flush();
+    }
+    request_failed(err, {});
   }
 
   void handle(prove_request& r) {
@@ -289,30 +336,39 @@ private:
       return error(wire::ErrorCode::UNEXPECTED, "prove answers a challenge");
     // The verifier hands a proof that holds to the registry of the user's home,
     // so the home is fixed now; the registry makes this the user's one session.
-    auto home = routes_->home(user_);
+    auto home = routes()->home(user_);
     if (!home) {
       phase_ = phase::anonymous;
       error(wire::ErrorCode::UNAVAILABLE,
             "the home node of " + user_ + " is unreachable; try again");
       return flush();
     }
-    home_name_ = routes_->home_name(user_);
+    home_name_ = routes()->home_name(user_);
     home_generation_ = home->generation;
     phase_ = phase::verifying;
-    self_->request(services().verifier, caf::infinite, verify_atom::value,
-                   challenge_->identity_key, challenge_->nonce, std::move(r.signature),
-                   home->actors.registry, user_, caf::actor_cast<caf::actor>(self_))
-      .then([this](caf::ok_atom) { logged_in(); },
-            [this](const caf::error& err) {
-              if (to_wire_code(err) == wire::ErrorCode::BAD_SIGNATURE) {
-                self_->send(services().throttle, failed_atom::value, user_,
-                            peer_address());
-                return close(wire::ErrorCode::BAD_SIGNATURE,
-                             "login proof does not verify");
-              }
-              phase_ = phase::anonymous;
-              request_failed(err, {});
-            });
+    // From now on the registry may hold this session: it hears when it ends.
+    registry_ = home->actors.registry;
+    auto me = ref();
+    self()->request(services().verifier, caf::infinite, verify_atom::value,
+                    challenge_->identity_key, challenge_->nonce, std::move(r.signature),
+                    registry_, user_, me)
+      .then(
+        [set = set_, me, registry = registry_, user = user_](caf::ok_atom) {
+          if (set->find(me.id))
+            set->visit(me.id, [](session& s) { s.logged_in(); });
+          else  // it ended before the registry took it, which then forgets it
+            caf::anon_send(registry, session_ended_atom::value, user, me);
+        },
+        answer<const caf::error&>([](session& s, const caf::error& err) {
+          s.registry_ = nullptr;
+          if (to_wire_code(err) == wire::ErrorCode::BAD_SIGNATURE) {
+            s.self()->send(s.services().throttle, failed_atom::value, s.user_,
+                           s.peer_address());
+            return s.close(wire::ErrorCode::BAD_SIGNATURE, "login proof does not verify");
+          }
+          s.phase_ = phase::anonymous;
+          s.request_failed(err, {});
+        }));
   }
 
   /// The proof held and the registry took this session as the user's one.
@@ -336,8 +392,7 @@ private:
                       static_cast<uint32_t>(settings().max_payload),
                       static_cast<uint32_t>(settings().max_pending_sends));
     flush();
-    self_->send(home->actors.store, subscribe_atom::value, user_,
-                caf::actor_cast<caf::actor>(self_));
+    self()->send(home->actors.store, subscribe_atom::value, user_, ref());
     first_tick();
   }
 
@@ -355,20 +410,16 @@ private:
     // No request timeout: CAF 0.17 sets each one from this (the I/O) thread on
     // its clock, which deadlocks against the I/O thread under load. The
     // heartbeat tick gives up on sends unanswered for too long instead.
-    self_->request(home->actors.store, caf::infinite, append_atom::value,
-                   std::move(msg))
-      .then(
-        [this, ticket, to = r.to](int64_t time) {
-          auto send = answered(ticket);
-          if (!send)
-            return;  // given up on already; the client sends it again
-          outgoing::sent(out(), send->id, to, time);
-          flush();
-        },
-        [this, ticket](const caf::error& err) {
-          if (auto send = answered(ticket))
-            send_failed(err, send->id);
-        });
+    self()->request(home->actors.store, caf::infinite, append_atom::value,
+                    std::move(msg))
+      .then(answer<int64_t>([ticket, to = r.to](session& s, int64_t time) {
+              auto send = s.answered(ticket);
+              if (!send)
+                return;  // given up on already; the client sends it again
+              outgoing::sent(s.out(), send->id, to, time);
+              s.flush();
+            }),
+            send_failure(ticket));
   }
 
   /// Checks a send of `bytes` (id `id`, to the home of `routed_by`: a user or a
@@ -402,7 +453,7 @@ private:
     // but never a message in the middle of one link's stream. So a send goes
     // out only if every unanswered send to that node used the same link;
     // otherwise the client retries it once the old ones are answered.
-    auto member = routes_->home_name(routed_by);
+    auto member = routes()->home_name(routed_by);
     auto& flight = sends.in_flight[member];
     if (flight.count > 0 && flight.generation != home->generation) {
       error(wire::ErrorCode::UNAVAILABLE, "the link to the home node changed; retry", id);
@@ -480,7 +531,7 @@ private:
     if (!require_login())
       return;
     if (auto home = own_home())
-      self_->send(home->actors.store, ack_atom::value, user_, std::move(r.peer),
+      self()->send(home->actors.store, ack_atom::value, user_, std::move(r.peer),
                   std::move(r.ids), static_cast<uint8_t>(r.state));
   }
 
@@ -488,7 +539,7 @@ private:
     if (!require_login())
       return;
     if (auto home = own_home())
-      self_->send(home->actors.store, ack_receipts_atom::value, user_,
+      self()->send(home->actors.store, ack_receipts_atom::value, user_,
                   std::move(r.seqs));
   }
 
@@ -503,7 +554,7 @@ private:
     if (now - last_beat_forwarded_ >= settings().heartbeat_interval / 2) {
       last_beat_forwarded_ = now;
       if (auto home = own_home())
-        commons_->beats.add(home->actors.presence, user_);
+        set_->beats_.add(home->actors.presence, user_);
     }
   }
 
@@ -513,20 +564,16 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.presence, caf::infinite,
-                   last_seen_atom::value, r.user)
-      .then(
-        [this](const presence_info& info) {
-          outgoing::presence(out(), info);
-          flush();
-        },
-        [this](const caf::error& err) { request_failed(err, {}); });
+    self()->request(home->actors.presence, caf::infinite, last_seen_atom::value, r.user)
+      .then(answer<const presence_info&>(
+              [](session& s, const presence_info& info) { s.presence(info); }),
+            failure({}));
   }
 
   void handle(watch_request& r) {
     if (!require_login())
       return;
-    auto self = caf::actor_cast<caf::actor>(self_);
+    auto me = ref();
     for (auto& user : r.users) {
       if (watched_ >= settings().max_watched)
         return error(wire::ErrorCode::LIMIT_EXCEEDED, "too many watched users");
@@ -534,7 +581,8 @@ private:
       if (!home)
         return;
       ++watched_;
-      self_->send(home->actors.presence, watch_atom::value, user, self);
+      tell_at_end(home->actors.presence);
+      self()->send(home->actors.presence, watch_atom::value, user, me);
     }
   }
 
@@ -546,15 +594,13 @@ private:
     auto home = own_home();
     if (!home)
       return error(wire::ErrorCode::UNAVAILABLE, "this user's home node is unreachable");
-    self_->request(home->actors.store, caf::infinite,
-                   publish_keys_atom::value, user_, std::move(r.signed_prekey),
-                   std::move(r.one_time_prekeys))
-      .then(
-        [this](uint32_t remaining, bool has_signed) {
-          outgoing::prekeys(out(), remaining, false, has_signed);
-          flush();
-        },
-        [this](const caf::error& err) { request_failed(err, {}); });
+    self()->request(home->actors.store, caf::infinite, publish_keys_atom::value, user_,
+                    std::move(r.signed_prekey), std::move(r.one_time_prekeys))
+      .then(answer<uint32_t, bool>([](session& s, uint32_t remaining, bool has_signed) {
+              outgoing::prekeys(s.out(), remaining, false, has_signed);
+              s.flush();
+            }),
+            failure({}));
   }
 
   void handle(fetch_bundle_request& r) {
@@ -563,14 +609,12 @@ private:
     auto home = home_of(r.user);
     if (!home)
       return;
-    self_->request(home->actors.store, caf::infinite,
-                   fetch_bundle_atom::value, r.user)
-      .then(
-        [this](const prekey_bundle& b) {
-          outgoing::bundle(out(), b);
-          flush();
-        },
-        [this](const caf::error& err) { request_failed(err, {}); });
+    self()->request(home->actors.store, caf::infinite, fetch_bundle_atom::value, r.user)
+      .then(answer<const prekey_bundle&>([](session& s, const prekey_bundle& b) {
+              outgoing::bundle(s.out(), b);
+              s.flush();
+            }),
+            failure({}));
   }
 
   // -- media ------------------------------------------------------------------------
@@ -610,13 +654,12 @@ private:
       return;
     group_request req{group, user_, static_cast<uint8_t>(r.op), std::move(r.name),
                       std::move(r.members)};
-    self_->request(home->actors.groups, caf::infinite, group_atom::value, std::move(req))
-      .then(
-        [this](const group_state& g) {
-          outgoing::group(out(), g);
-          flush();
-        },
-        [this, raw = r.group](const caf::error& err) { request_failed(err, raw); });
+    self()->request(home->actors.groups, caf::infinite, group_atom::value, std::move(req))
+      .then(answer<const group_state&>([](session& s, const group_state& g) {
+              outgoing::group(s.out(), g);
+              s.flush();
+            }),
+            failure(r.group));
   }
 
   void handle(group_send_request& r) {
@@ -631,20 +674,16 @@ private:
     auto ticket = admitted->first;
     auto home = admitted->second;
     group_send msg{group, user_, r.id, r.epoch, std::move(r.payload)};
-    self_->request(home->actors.groups, caf::infinite, group_send_atom::value,
-                   std::move(msg))
-      .then(
-        [this, ticket, raw = r.group](int64_t time) {
-          auto send = answered(ticket);
-          if (!send)
-            return;  // given up on already; the client sends it again
-          outgoing::group_sent(out(), send->id, raw, time);
-          flush();
-        },
-        [this, ticket](const caf::error& err) {
-          if (auto send = answered(ticket))
-            send_failed(err, send->id);
-        });
+    self()->request(home->actors.groups, caf::infinite, group_send_atom::value,
+                    std::move(msg))
+      .then(answer<int64_t>([ticket, raw = r.group](session& s, int64_t time) {
+              auto send = s.answered(ticket);
+              if (!send)
+                return;  // given up on already; the client sends it again
+              outgoing::group_sent(s.out(), send->id, raw, time);
+              s.flush();
+            }),
+            send_failure(ticket));
   }
 
   void handle(message_info_request& r) {
@@ -654,14 +693,14 @@ private:
     auto home = home_of(group, r.id);
     if (!home)
       return;
-    self_->request(home->actors.store, caf::infinite, message_info_atom::value, group,
-                   user_, r.id)
-      .then(
-        [this, raw = r.group, id = r.id](const message_info& info) {
-          outgoing::message_info(out(), raw, id, info);
-          flush();
-        },
-        [this, id = r.id](const caf::error& err) { request_failed(err, id); });
+    self()->request(home->actors.store, caf::infinite, message_info_atom::value, group,
+                    user_, r.id)
+      .then(answer<const message_info&>(
+              [raw = r.group, id = r.id](session& s, const message_info& info) {
+                outgoing::message_info(s.out(), raw, id, info);
+                s.flush();
+              }),
+            failure(r.id));
   }
 
   // -- calls ------------------------------------------------------------------------
@@ -677,10 +716,10 @@ private:
     if (!home)
       return;
     call_signal signal{r.call, user_, std::move(r.peer), r.kind, std::move(r.payload)};
-    self_->request(home->actors.calls, caf::infinite, call_atom::value, std::move(signal),
-                   caf::actor_cast<caf::actor>(self_))
-      .then([](caf::ok_atom) {},
-            [this, id = r.call](const caf::error& err) { request_failed(err, id); });
+    tell_at_end(home->actors.calls);
+    self()->request(home->actors.calls, caf::infinite, call_atom::value, std::move(signal),
+                    ref())
+      .then([](caf::ok_atom) {}, failure(r.call));
   }
 
   void handle(turn_request&) {
@@ -698,8 +737,8 @@ private:
     log(log_level::info, "session: ", user_.empty() ? "(anonymous)" : user_,
         " logged out");
     phase_ = phase::closing;
-    self_->flush(hdl_);
-    self_->quit();  // the broker closes the socket once pending frames are out
+    self()->flush(hdl_);
+    self()->close(hdl_);  // CAF closes the socket once pending frames are out
   }
 
   // -- routing ----------------------------------------------------------------------
@@ -707,7 +746,7 @@ private:
   /// The link to `user`'s home node; nullptr, after an error frame saying so,
   /// while that node is unreachable.
   const member_link* home_of(const std::string& user, std::string_view refers_to = {}) {
-    auto link = routes_->home(user);
+    auto link = routes()->home(user);
     if (!link)
       error(wire::ErrorCode::UNAVAILABLE,
             "the home node of " + user + " is unreachable; try again", refers_to);
@@ -717,29 +756,16 @@ private:
   /// The link to this session's own home node, if still the one it attached
   /// through.
   const member_link* own_home() const {
-    auto link = routes_->link(home_name_);
+    auto link = routes()->link(home_name_);
     return link && link->generation == home_generation_ ? link : nullptr;
   }
 
   /// The client's address, for login throttling.
   std::string peer_address() {
-    return self_->remote_addr(hdl_);
+    return self()->remote_addr(hdl_);
   }
 
   // -- liveness --------------------------------------------------------------------
-
-  void check_heartbeats() {
-    if (phase_ != phase::logged_in)
-      return;
-    give_up_on_old_sends();
-    release_empty_books();
-    auto silence = steady::now() - last_rx_;
-    if (silence > settings().heartbeat_interval * settings().missed_heartbeats) {
-      close(wire::ErrorCode::HEARTBEAT_TIMEOUT, "missed heartbeats");
-      return;
-    }
-    next_tick();
-  }
 
   /// The first liveness check comes 0.5–1.5 intervals after login, at random:
   /// sessions that logged in together (every client after a restart) do not
@@ -751,8 +777,7 @@ private:
       randombytes_uniform(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX))));
     auto delay = interval / 2 + jitter;
     next_tick_at_ = steady::now() + delay;
-    commons_->timers.schedule(self_->address(), next_tick_at_,
-                              session_timers::kind::tick);
+    set_->timers_.schedule(id_, next_tick_at_, session_timers::kind::tick);
   }
 
   /// Each check one interval after the one before was due, not after it ran: a
@@ -762,14 +787,13 @@ private:
   void next_tick() {
     next_tick_at_ = std::max(next_tick_at_ + settings().heartbeat_interval,
                              steady::now());
-    commons_->timers.schedule(self_->address(), next_tick_at_,
-                              session_timers::kind::tick);
+    set_->timers_.schedule(id_, next_tick_at_, session_timers::kind::tick);
   }
 
   // -- output ----------------------------------------------------------------------
 
   outgoing::buffer& out() {
-    return self_->wr_buf(hdl_);
+    return self()->wr_buf(hdl_);
   }
 
   /// Hands written frames to the socket once this turn's messages are handled
@@ -781,7 +805,7 @@ private:
       return hand_to_caf();
     if (!write_scheduled_ && !out().empty()) {
       write_scheduled_ = true;
-      self_->send(self_, flush_atom::value);  // behind what the mailbox holds
+      set_->schedule_write(id_);
     }
   }
 
@@ -809,14 +833,14 @@ private:
       buf.erase(buf.begin(), buf.begin() + n);
     // The socket is full, or failed: CAF's writer waits, or reports the error.
     caf_writing_ = true;
-    self_->ack_writes(hdl_, true);
+    self()->ack_writes(hdl_, true);
     hand_to_caf();
   }
 
   void hand_to_caf() {
-    self_->flush(hdl_);
+    self()->flush(hdl_);
     // What is still queued behind the write in progress.
-    if (self_->wr_buf(hdl_).size() > settings().max_outgoing_bytes)
+    if (self()->wr_buf(hdl_).size() > settings().max_outgoing_bytes)
       abort_slow_consumer();
   }
 
@@ -843,7 +867,7 @@ private:
     auto code = to_wire_code(err);
     if (code == wire::ErrorCode::INTERNAL)
       log(log_level::error, "session: request failed: ",
-          self_->system().render(err));
+          self()->system().render(err));
     error(code, code == wire::ErrorCode::UNAVAILABLE ? "try again" : to_string(code),
           refers_to);
     flush();
@@ -857,8 +881,8 @@ private:
         ": ", to_string(code));
     error(code, message);
     phase_ = phase::closing;
-    self_->flush(hdl_);
-    self_->quit();
+    self()->flush(hdl_);
+    self()->close(hdl_);
   }
 
   /// The peer does not read: drop what is queued instead of holding it. Its
@@ -866,20 +890,30 @@ private:
   void abort_slow_consumer() {
     log(log_level::info, "session: closing ", user_, ": slowConsumer");
     phase_ = phase::closing;
-    self_->wr_buf(hdl_).clear();
+    self()->wr_buf(hdl_).clear();
     // CAF 0.17 can only close gracefully, which would wait for the peer to read:
     // shutting the socket down makes the pending write fail at once.
     ::shutdown(static_cast<int>(hdl_.id()), SHUT_RDWR);
-    self_->quit();
+    self()->close(hdl_);
   }
 
   const node_settings& settings() const noexcept {
-    return commons_->settings;
+    return set_->settings_;
   }
 
   const node_services& services() const noexcept {
-    return commons_->services;
+    return set_->services_;
   }
+
+  caf::io::broker* self() const noexcept {
+    return set_->hub_;
+  }
+
+  /// The latest cluster snapshot, the hub's.
+  const routes_ptr& routes() const noexcept {
+    return set_->routes_;
+  }
+
 
   /// What a login under way has from the store, and sent to be signed.
   struct challenge {
@@ -911,20 +945,22 @@ private:
   // (docs/BENCHMARKS.md, rows 34 and 36); what only some sessions need for a
   // while is allocated apart, and none of it is kept for an idle session.
 
-  caf::io::broker* self_;
+  session_set* set_;
   caf::io::connection_handle hdl_;
-  routes_ptr routes_;  // the latest snapshot from the listener
-  std::shared_ptr<session_commons> commons_;  // the listener's settings, services, timers, beats
+  uint64_t id_;
   std::optional<frame_reader> reader_;
 
   phase phase_ = phase::anonymous;
-  bool write_scheduled_ = false;  // a flush_atom to self is on its way
+  bool write_scheduled_ = false;  // in the hub's list of writes for this turn
   bool caf_writing_ = false;      // CAF's writer holds frames not yet written
   uint32_t watched_ = 0;          // users whose presence this session asked for
   std::string user_;              // claimed at login, proven once logged in
   std::string home_name_;         // the member that is home to user_
   uint64_t home_generation_ = 0;  // of the link attached through
+  caf::actor registry_;           // the home's, once it may hold this session
   std::unique_ptr<challenge> challenge_;  // during login only
+  /// Presence and call actors to tell when this session ends; none for most.
+  std::unique_ptr<std::vector<caf::actor>> told_;
 
   int64_t connected_at_ = 0;  // ms since the epoch
   steady::time_point last_rx_;
@@ -936,38 +972,179 @@ private:
   std::unique_ptr<send_books> books_;  // while sends are under way
 };
 
-/// The broker a session runs as. CAF keeps a broker's connections in a
-/// std::unordered_map, which libstdc++ gives 13 buckets (104 B) at its first
-/// insert; a session has one connection for life, and 2 buckets hold it
-/// (docs/BENCHMARKS.md, row 43).
-class session_broker : public caf::stateful_actor<session_state, caf::io::broker> {
-public:
-  using stateful_actor::stateful_actor;
+// -- the set -----------------------------------------------------------------------
 
-  void shrink_connection_table(caf::io::connection_handle hdl) {
-    get_map(hdl).rehash(0);
-  }
-};
+session_set::session_set(caf::io::broker* hub, const node_settings& settings,
+                         node_services services, routes_ptr routes)
+  : hub_(hub),
+    settings_(settings),
+    services_(std::move(services)),
+    routes_(std::move(routes)),
+    timers_(session_timers::beat_for(settings.heartbeat_interval)) {
+  // nop
+}
 
-// CAF allocates a session as actor_storage<session_broker>, and mimalloc rounds
-// an allocation up to its size class (…, 1,280, 1,536, 1,792 B): within 1,536 B
-// a connection costs 256 B less than just above it (docs/BENCHMARKS.md, rows 34
-// and 36).
-static_assert(sizeof(caf::actor_storage<session_broker>) <= 1536,
-              "a session no longer fits mimalloc's 1,536 B size class");
+session_set::~session_set() {
+  // The hub is going: whoever holds its sessions learns it from a monitor.
+  stopping_ = true;
+  by_socket_.clear();
+}
 
-caf::behavior session_impl(session_broker* self, caf::io::connection_handle hdl,
-                           routes_ptr routes, std::shared_ptr<session_commons> commons) {
-  self->shrink_connection_table(hdl);
-  return self->state.make_behavior(hdl, std::move(routes), std::move(commons));
+session* session_set::find(uint64_t id) noexcept {
+  auto socket = static_cast<size_t>(id & 0xffffffff);
+  if (socket >= by_socket_.size() || !by_socket_[socket]
+      || by_socket_[socket]->id() != id)
+    return nullptr;
+  return by_socket_[socket].get();
+}
+
+template <class F>
+void session_set::visit(uint64_t id, F&& f) {
+  auto s = find(id);
+  if (!s)
+    return;
+  f(*s);
+  if (s->closing())
+    erase(*s);
+}
+
+void session_set::erase(session& s) {
+  auto socket = static_cast<size_t>(s.id() & 0xffffffff);
+  --size_;
+  services_.metrics->connections.fetch_sub(1, std::memory_order_relaxed);
+  by_socket_[socket].reset();
+}
+
+void session_set::open(caf::io::connection_handle hdl) {
+  auto socket = static_cast<size_t>(hdl.id());
+  if (socket >= by_socket_.size())
+    by_socket_.resize(std::max(socket + 1, by_socket_.size() * 2));
+  auto id = (next_serial_++ << 32) | socket;
+  by_socket_[socket] = std::make_unique<session>(*this, id, hdl);
+  ++size_;
+  services_.metrics->connections.fetch_add(1, std::memory_order_relaxed);
+  by_socket_[socket]->start();
+}
+
+namespace {
+
+/// The id of the session on `hdl`'s socket, or 0.
+uint64_t id_on(const std::vector<std::unique_ptr<session>>& by_socket,
+               caf::io::connection_handle hdl) {
+  auto socket = static_cast<size_t>(hdl.id());
+  return socket < by_socket.size() && by_socket[socket] ? by_socket[socket]->id() : 0;
 }
 
 } // namespace
 
-caf::actor fork_session(caf::io::broker* acceptor, caf::io::connection_handle hdl,
-                        const routes_ptr& routes,
-                        std::shared_ptr<session_commons> commons) {
-  return acceptor->fork(session_impl, hdl, routes, std::move(commons));
+void session_set::on_data(const caf::io::new_data_msg& msg) {
+  visit(id_on(by_socket_, msg.handle), [&](session& s) { s.on_data(msg); });
+}
+
+void session_set::on_transferred(const caf::io::data_transferred_msg& msg) {
+  visit(id_on(by_socket_, msg.handle), [&](session& s) { s.on_transferred(msg); });
+}
+
+void session_set::on_closed(caf::io::connection_handle hdl) {
+  visit(id_on(by_socket_, hdl), [](session& s) { s.on_closed(); });
+}
+
+void session_set::deliver(uint64_t id, const inbox_items& items) {
+  visit(id, [&](session& s) { s.deliver(items); });
+}
+
+void session_set::prekeys_low(uint64_t id, uint32_t remaining) {
+  visit(id, [&](session& s) { s.prekeys_low(remaining); });
+}
+
+void session_set::presence(uint64_t id, const presence_info& info) {
+  visit(id, [&](session& s) { s.presence(info); });
+}
+
+void session_set::call(uint64_t id, const call_signal& signal) {
+  visit(id, [&](session& s) { s.call(signal); });
+}
+
+void session_set::kick(uint64_t id, uint8_t code) {
+  visit(id, [&](session& s) { s.kick(code); });
+}
+
+std::optional<std::string> session_set::stats(uint64_t id) {
+  if (auto s = find(id))
+    return s->stats_json();
+  return std::nullopt;
+}
+
+namespace {
+
+/// Calls `f(id)` for every session's id, taken first: `f` may close sessions.
+template <class F>
+void each_id(const std::vector<std::unique_ptr<session>>& by_socket, F f) {
+  std::vector<uint64_t> ids;
+  for (auto& s : by_socket)
+    if (s)
+      ids.push_back(s->id());
+  for (auto id : ids)
+    f(id);
+}
+
+} // namespace
+
+void session_set::set_routes(routes_ptr routes) {
+  routes_ = std::move(routes);
+  each_id(by_socket_, [this](uint64_t id) { visit(id, [](session& s) { s.on_routes(); }); });
+}
+
+void session_set::stop_all() {
+  each_id(by_socket_, [this](uint64_t id) { visit(id, [](session& s) { s.stop(); }); });
+}
+
+std::string session_set::stats_all() {
+  std::string json = "[";
+  for (auto& s : by_socket_) {
+    if (!s)
+      continue;
+    if (json.size() > 1)
+      json += ",";
+    json += s->stats_json();
+  }
+  return json + "]";
+}
+
+void session_set::fire_due_timers() {
+  // Gathered first: a check schedules the next one in the wheel.
+  std::vector<std::pair<uint64_t, session_timers::kind>> due;
+  timers_.advance(session_timers::clock::now(),
+                  [&](uint64_t id, session_timers::kind what) { due.emplace_back(id, what); });
+  for (auto& [id, what] : due)
+    visit(id, [what = what](session& s) {
+      if (what == session_timers::kind::tick)
+        s.check_heartbeats();
+      else
+        s.on_deadline();
+    });
+}
+
+void session_set::send_heartbeats() {
+  beats_.flush([this](const caf::actor& presence, std::vector<std::string>&& users) {
+    hub_->send(presence, heartbeat_atom::value, std::move(users));
+  });
+}
+
+void session_set::schedule_write(uint64_t id) {
+  writes_.push_back(id);
+  if (!write_sent_) {
+    write_sent_ = true;
+    hub_->send(hub_, flush_atom::value);  // behind what the mailbox holds
+  }
+}
+
+void session_set::write_scheduled() {
+  write_sent_ = false;
+  auto ids = std::move(writes_);
+  writes_.clear();
+  for (auto id : ids)
+    visit(id, [](session& s) { s.write_scheduled(); });
 }
 
 } // namespace parley

@@ -25,8 +25,7 @@ session_timers::beat_for(clock::duration heartbeat_interval) {
                                      std::chrono::milliseconds(100));
 }
 
-void session_timers::schedule(const caf::actor_addr& session, clock::time_point when,
-                              kind what) {
+void session_timers::schedule(uint64_t session, clock::time_point when, kind what) {
   // Never in a beat already done: that slot is not looked at again this round.
   auto due = std::max(beat_at_or_after(when), done_ + 1);
   slots_[due % slots_.size()].push_back(entry{session, due, what});

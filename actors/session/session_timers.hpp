@@ -1,19 +1,16 @@
 // The login deadlines and liveness checks of every session of this node, kept
-// on the I/O thread and fired by the listener once a beat.
+// on the I/O thread and fired by the hub (the listener) once a beat.
 //
 // With CAF's clock, each session's delayed_send was a node in two of the clock
 // thread's maps (≈ 180 B), setting one woke that thread, and each timeout it
 // fired reached the session through the I/O thread's wakeup pipe: at 10,000
 // logged-in users checked every 5 s, 2,000 wakeups of each kind a second, and
 // three wakeups of the clock thread per login. Here an entry is 16 B in a
-// wheel of beats, and the listener (a broker on the same thread as the
-// sessions) sends what is due without a pipe write.
+// wheel of beats, and the hub runs what is due on its own thread.
 //
 // Not thread-safe: only brokers may use it, and CAF 0.17 runs all brokers on
 // the middleman's one multiplexer thread.
 #pragma once
-
-#include <caf/actor_addr.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -41,8 +38,9 @@ public:
     return beat_;
   }
 
-  /// `what` is due for `session` at `when`; it fires at the first beat from then.
-  void schedule(const caf::actor_addr& session, clock::time_point when, kind what);
+  /// `what` is due for `session` (its id) at `when`; it fires at the first beat
+  /// from then.
+  void schedule(uint64_t session, clock::time_point when, kind what);
 
   /// Calls `fire(session, kind)` for each entry due by `now`, each once, and
   /// forgets it.
@@ -78,7 +76,7 @@ public:
 
 private:
   struct entry {
-    caf::actor_addr session;  // weak: a session that has gone is skipped
+    uint64_t session;  // a session that has gone is skipped
     uint64_t due : 56;        // beat; 2^56 beats of 1 ms are two million years
     kind what : 8;
   };

@@ -1,10 +1,10 @@
 // The courier: hands the store's answers and pushes to sessions from the
 // multiplexer's own thread, a whole group commit's worth at once.
 //
-// Sessions are brokers, run by the multiplexer thread. A message another
-// thread sends to an idle one costs a write to the multiplexer's wakeup pipe,
-// its read, and often a context switch; one per answer and per push is most of
-// the syscalls of a lightly loaded node. The store sends the courier (also a
+// Sessions live in the listener, a broker run by the multiplexer thread. A
+// message another thread sends to an idle broker costs a write to the
+// multiplexer's wakeup pipe, its read, and often a context switch; one per
+// answer and per push is most of the syscalls of a lightly loaded node. The store sends the courier (also a
 // broker) one batch per commit instead, and the courier's own enqueues, made on
 // that thread, cost none.
 #pragma once

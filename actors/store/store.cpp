@@ -6,6 +6,7 @@
 #include "actors/log.hpp"
 #include "actors/metrics.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/session_ref.hpp"
 #include "actors/store/courier.hpp"
 #include "actors/store/groups.hpp"
 #include "actors/store/keys.hpp"
@@ -57,7 +58,7 @@ struct forward_queue {
 
 /// A session's claim on its user's inbox.
 struct subscription {
-  caf::actor session;
+  session_ref session;
   /// Items below this seq were pushed to this session or are gone.
   uint64_t next_push = 0;
 
@@ -240,10 +241,10 @@ public:
         return make_error(wire::ErrorCode::UNKNOWN_USER);
       },
       [this](append_atom, outgoing_message& msg) { return on_append(msg); },
-      [this](session_ended_atom, const caf::actor_addr& session) {
-        on_session_ended(session);
+      [this](session_ended_atom, const std::string& user, const session_ref& session) {
+        on_session_ended(user, session);
       },
-      [this](subscribe_atom, const std::string& user, const caf::actor& session) {
+      [this](subscribe_atom, const std::string& user, const session_ref& session) {
         on_subscribe(user, session);
       },
       [this](ack_atom, const std::string& user, const std::string& peer,
@@ -534,15 +535,12 @@ private:
     return prekeys_.emplace(user, supply).first->second;
   }
 
-  void on_subscribe(const std::string& user, const caf::actor& session) {
+  void on_subscribe(const std::string& user, const session_ref& session) {
     // A newer session replaces an older one, which the registry has kicked; the
     // new one starts at the inbox's head, unacknowledged items included.
-    auto& [name, sub] = *subscriptions_.try_emplace(user).first;
-    if (sub.session)
-      users_by_session_.erase(sub.session.address());
+    auto& sub = subscriptions_[user];
     sub.session = session;
     sub.restart();
-    users_by_session_[session.address()] = &name;  // until the registry says it ended
     // A user who publishes keys hears at login when it should publish more.
     if (std::string ignored; db_->get(keys::signed_prekey(user), &ignored).ok()
                              && prekeys(user).count < prekeys_low_threshold)
@@ -755,13 +753,10 @@ private:
     schedule_flush(false);
   }
 
-  void on_session_ended(const caf::actor_addr& session) {
-    auto i = users_by_session_.find(session);
-    if (i == users_by_session_.end())
-      return;  // replaced by a newer session of its user
-    auto sub = subscriptions_.find(*i->second);
-    users_by_session_.erase(i);
-    subscriptions_.erase(sub);
+  void on_session_ended(const std::string& user, const session_ref& session) {
+    auto i = subscriptions_.find(user);
+    if (i != subscriptions_.end() && i->second.session == session)
+      subscriptions_.erase(i);  // (not if replaced by a newer session of its user)
   }
 
   // -- staging writes --------------------------------------------------------------
@@ -926,9 +921,10 @@ private:
     for (auto& [user, items] : outgoing_)
       if (auto i = subscriptions_.find(user); i != subscriptions_.end())
         parcels_.items.push_back(
-          parcel{caf::actor_cast<caf::strong_actor_ptr>(i->second.session),
+          parcel{caf::actor_cast<caf::strong_actor_ptr>(i->second.session.hub),
                  caf::make_message_id(),
-                 caf::make_message(deliver_atom::value, std::move(items))});
+                 caf::make_message(deliver_atom::value, i->second.session.id,
+                                   std::move(items))});
     outgoing_.clear();
     for (auto& rp : ok_replies_)
       rp.deliver(caf::ok_atom::value);
@@ -958,9 +954,9 @@ private:
     for (auto& [user, count] : low_prekeys_)
       if (auto i = subscriptions_.find(user); i != subscriptions_.end())
         parcels_.items.push_back(
-          parcel{caf::actor_cast<caf::strong_actor_ptr>(i->second.session),
+          parcel{caf::actor_cast<caf::strong_actor_ptr>(i->second.session.hub),
                  caf::make_message_id(),
-                 caf::make_message(prekeys_low_atom::value,
+                 caf::make_message(prekeys_low_atom::value, i->second.session.id,
                                    static_cast<uint32_t>(count))});
     low_prekeys_.clear();
     send_parcels();
@@ -1147,10 +1143,6 @@ private:
 
   // Delivery.
   std::unordered_map<std::string, subscription> subscriptions_;
-  /// The user of each subscribed session: a pointer to the name in
-  /// subscriptions_, whose entries stay where they are and go only with their
-  /// entry here (docs/BENCHMARKS.md, row 42).
-  std::unordered_map<caf::actor_addr, const std::string*> users_by_session_;
   std::unordered_set<std::string> touched_;  // subscriptions that may refill
   std::unordered_map<std::string, inbox_items> outgoing_;
 };

@@ -21,10 +21,10 @@
 //   (user_key_atom, user)                      -> identity_key | unknownUser
 //   (append_atom, outgoing_message)            -> int64 time stored | unknownUser
 //                                                 | inboxFull (parley.inbox-quota)
-//   (subscribe_atom, user, session)            -> pushes (deliver_atom, inbox_items)
-//   (session_ended_atom, session's address)       from the registry, which
-//                                                 monitors sessions: drops its
-//                                                 subscription
+//   (subscribe_atom, user, session_ref)        -> pushes (deliver_atom, id, inbox_items)
+//   (session_ended_atom, user, session_ref)       from the registry, which
+//                                                 hears of every session's end:
+//                                                 drops its subscription
 //   (ack_atom, user, peer, ids, uint8 state)      state: message_state
 //   (ack_receipts_atom, user, seqs)
 //   (last_seen_atom, last_seen_batch)             persists last-seen times
@@ -38,7 +38,7 @@
 //                                                 | limitExceeded (parley.max-prekeys)
 //   (fetch_bundle_atom, user)                  -> prekey_bundle, consuming one
 //                                                 one-time prekey | noPrekeys
-//   a subscribed session whose supply runs low gets (prekeys_low_atom, uint32)
+//   a subscribed session whose supply runs low gets (prekeys_low_atom, id, uint32)
 //   (receipts_atom, forwarded_receipts)        -> ok_atom once they are durable
 //   (routes_atom, routes_ptr)                     where users live (membership)
 //   (stop_atom)                                -> ok_atom once all is written

@@ -328,3 +328,38 @@ TEST_CASE("store: a session's subscription at its user's home ends with it, and 
   c.node(0).kill_and_wait(SIGKILL);  // the member the session is on
   CHECK(settles_at(0) == 0);
 }
+
+TEST_CASE("presence: a watch ends with the watching session, and with its member") {
+  // alice connects through n1 and watches bob, who lives on n2: n2's presence
+  // keeps her session among bob's watchers until the session tells it that it
+  // ended, or until n1, which holds the session, is lost.
+  cluster c{2};
+  c.start();
+  auto alice = register_user(c.node(0), "alice");
+  auto bob = register_user(c.node(0), c.user_homed_on(1, "bob"));
+  auto secret = c.secret_file();
+  auto watched_at_n2 = [&] {
+    auto stats = parsed(shell(c.node(1), secret, "stats --node n2"));
+    return stats["presence"]["watched"].get<int>();
+  };
+  auto settles_at = [&](int expected) {
+    auto now = watched_at_n2();
+    for (int i = 0; i < 100 && now != expected; ++i) {
+      std::this_thread::sleep_for(100ms);
+      now = watched_at_n2();
+    }
+    return now;
+  };
+
+  auto a = login(c.node(0), alice);
+  REQUIRE(a->watch({bob.name}));
+  CHECK(settles_at(1) == 1);
+  a.reset();  // the client goes
+  CHECK(settles_at(0) == 0);
+
+  a = login(c.node(0), alice);
+  REQUIRE(a->watch({bob.name}));
+  CHECK(settles_at(1) == 1);
+  c.node(0).kill_and_wait(SIGKILL);  // the member the session is on
+  CHECK(settles_at(0) == 0);
+}
