@@ -41,6 +41,9 @@ public:
       [this](deliver_atom, uint64_t id, const inbox_items& items) {
         sessions_->deliver(id, items);
       },
+      [this](sent_atom, uint64_t id, uint64_t ticket, int64_t time) {
+        sessions_->sent(id, ticket, time);
+      },
       [this](flush_atom) { sessions_->write_scheduled(); },
       [this](const caf::io::data_transferred_msg& msg) { sessions_->on_transferred(msg); },
       [this](const caf::io::new_connection_msg& msg) {
@@ -58,6 +61,9 @@ public:
       },
       [this](call_atom, uint64_t id, const call_signal& signal) {
         sessions_->call(id, signal);
+      },
+      [this](sent_atom, uint64_t id, uint64_t ticket, const caf::error& err) {
+        sessions_->refused(id, ticket, err);
       },
       [this](kick_atom, uint64_t id, uint8_t code) { sessions_->kick(id, code); },
       [this](stats_atom, uint64_t id) -> caf::result<std::string> {

@@ -150,6 +150,21 @@ public:
             "lost the link to this user's home node; reconnect");
   }
 
+  /// The store has the send with `ticket` since `time`: its sent tick.
+  void on_sent(uint64_t ticket, int64_t time) {
+    auto send = answered(ticket);
+    if (!send)
+      return;  // given up on already; the client sends it again
+    outgoing::sent(out(), send->id, send->routed_by, time);
+    flush();
+  }
+
+  /// The store refused the send with `ticket`, or lost it.
+  void on_refused(uint64_t ticket, const caf::error& err) {
+    if (auto send = answered(ticket))
+      send_failed(err, send->id);
+  }
+
   /// The hub's flush_atom: what this turn's messages queued goes out.
   void write_scheduled() {
     write_scheduled_ = false;
@@ -227,10 +242,8 @@ private:
 
   /// An answer's handler for a send's error.
   auto send_failure(uint64_t ticket) {
-    return answer<const caf::error&>([ticket](session& s, const caf::error& err) {
-      if (auto send = s.answered(ticket))
-        s.send_failed(err, send->id);
-    });
+    return answer<const caf::error&>(
+      [ticket](session& s, const caf::error& err) { s.on_refused(ticket, err); });
   }
 
   session_ref ref() const {
@@ -248,7 +261,8 @@ private:
   /// A send the store has not answered yet.
   struct unanswered_send {
     std::string id;
-    std::string member;  // the recipient's home
+    std::string routed_by;  // the recipient, or the group
+    std::string member;     // its home
     steady::time_point since;
   };
 
@@ -410,16 +424,9 @@ private:
     // No request timeout: CAF 0.17 sets each one from this (the I/O) thread on
     // its clock, which deadlocks against the I/O thread under load. The
     // heartbeat tick gives up on sends unanswered for too long instead.
-    self()->request(home->actors.store, caf::infinite, append_atom::value,
-                    std::move(msg))
-      .then(answer<int64_t>([ticket, to = r.to](session& s, int64_t time) {
-              auto send = s.answered(ticket);
-              if (!send)
-                return;  // given up on already; the client sends it again
-              outgoing::sent(s.out(), send->id, to, time);
-              s.flush();
-            }),
-            send_failure(ticket));
+    // Not a request: the store answers with (sent_atom, id, ticket, ...), which
+    // the hub hands to on_sent or on_refused (store.hpp).
+    self()->send(home->actors.store, append_atom::value, std::move(msg), id_, ticket);
   }
 
   /// Checks a send of `bytes` (id `id`, to the home of `routed_by`: a user or a
@@ -462,7 +469,8 @@ private:
     flight.generation = home->generation;
     ++flight.count;
     auto ticket = next_ticket_++;
-    sends.unanswered.emplace(ticket, unanswered_send{id, member, steady::now()});
+    sends.unanswered.emplace(ticket,
+                             unanswered_send{id, routed_by, member, steady::now()});
     return std::make_pair(ticket, home);
   }
 
@@ -1051,6 +1059,14 @@ void session_set::on_closed(caf::io::connection_handle hdl) {
 
 void session_set::deliver(uint64_t id, const inbox_items& items) {
   visit(id, [&](session& s) { s.deliver(items); });
+}
+
+void session_set::sent(uint64_t id, uint64_t ticket, int64_t time) {
+  visit(id, [&](session& s) { s.on_sent(ticket, time); });
+}
+
+void session_set::refused(uint64_t id, uint64_t ticket, const caf::error& err) {
+  visit(id, [&](session& s) { s.on_refused(ticket, err); });
 }
 
 void session_set::prekeys_low(uint64_t id, uint32_t remaining) {

@@ -89,6 +89,9 @@ public:
   // -- messages for one session (dropped when it has gone) -------------------------
 
   void deliver(uint64_t id, const inbox_items& items);
+  /// The store's answer to a send (its ticket): stored at `time`, or refused.
+  void sent(uint64_t id, uint64_t ticket, int64_t time);
+  void refused(uint64_t id, uint64_t ticket, const caf::error& err);
   void prekeys_low(uint64_t id, uint32_t remaining);
   void presence(uint64_t id, const presence_info& info);
   void call(uint64_t id, const call_signal& signal);

@@ -178,6 +178,12 @@ public:
     // nop
   }
 
+  /// An answer to an append from a hub: (sent_atom, session, ticket, answer).
+  reply(caf::strong_actor_ptr hub, uint64_t session, uint64_t ticket, parcels* out)
+    : to_(std::move(hub)), out_(out), ticket_(std::make_pair(session, ticket)) {
+    // nop
+  }
+
   explicit reply(caf::response_promise promise) : promise_(std::move(promise)) {
     // nop
   }
@@ -186,6 +192,11 @@ public:
   void deliver(Ts&&... xs) {
     if (promise_)
       promise_->deliver(std::forward<Ts>(xs)...);
+    else if (ticket_)
+      out_->items.push_back(
+        parcel{std::move(to_), id_,
+               caf::make_message(sent_atom::value, ticket_->first, ticket_->second,
+                                 std::forward<Ts>(xs)...)});
     else if (to_)
       out_->items.push_back(
         parcel{std::move(to_), id_, caf::make_message(std::forward<Ts>(xs)...)});
@@ -196,6 +207,7 @@ private:
   caf::message_id id_;
   parcels* out_ = nullptr;
   std::optional<caf::response_promise> promise_;
+  std::optional<std::pair<uint64_t, uint64_t>> ticket_;  // session, ticket
 };
 
 class store_state {
@@ -240,7 +252,9 @@ public:
           return *key;
         return make_error(wire::ErrorCode::UNKNOWN_USER);
       },
-      [this](append_atom, outgoing_message& msg) { return on_append(msg); },
+      [this](append_atom, outgoing_message& msg, uint64_t session, uint64_t ticket) {
+        on_append(msg, session, ticket);
+      },
       [this](session_ended_atom, const std::string& user, const session_ref& session) {
         on_session_ended(user, session);
       },
@@ -370,14 +384,22 @@ private:
     return caf::delegated<caf::ok_atom>();
   }
 
-  caf::result<int64_t> on_append(outgoing_message& msg) {
+  /// Answered with a message to the hub, not a response: a hub waits for
+  /// thousands of answers at once, and CAF 0.17 finds a response's handler by
+  /// a linear search of the actor's pending requests (docs/BENCHMARKS.md, row 48).
+  void on_append(outgoing_message& msg, uint64_t session, uint64_t ticket) {
+    auto hub = self_->current_sender();
+    auto refuse = [&](wire::ErrorCode code) {
+      self_->send(caf::actor_cast<caf::actor>(hub), sent_atom::value, session, ticket,
+                  make_error(code));
+    };
     if (!known_user(msg.to))
-      return make_error(wire::ErrorCode::UNKNOWN_USER);
+      return refuse(wire::ErrorCode::UNKNOWN_USER);
     auto status_key = keys::status(msg.to, msg.from, msg.id);
     auto known = load_status(status_key);
     if (!known && refuse_as_full(msg))
-      return make_error(wire::ErrorCode::INBOX_FULL);
-    auto rp = take_reply();
+      return refuse(wire::ErrorCode::INBOX_FULL);
+    reply rp{std::move(hub), session, ticket, &parcels_};
     if (known) {
       // A retransmission: answer it like the first, deliver nothing new.
       append_replies_.emplace_back(std::move(rp), known->time);
@@ -395,7 +417,6 @@ private:
       bump(metrics_->messages_in);
     }
     schedule_flush();
-    return caf::delegated<int64_t>();
   }
 
   /// Whether a new message is refused for its recipient's full inbox. Once one

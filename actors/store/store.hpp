@@ -19,8 +19,12 @@
 // Requests and their answers:
 //   (register_atom, user, identity_key)        -> ok_atom | nameTaken
 //   (user_key_atom, user)                      -> identity_key | unknownUser
-//   (append_atom, outgoing_message)            -> int64 time stored | unknownUser
-//                                                 | inboxFull (parley.inbox-quota)
+//   (append_atom, outgoing_message, session id, ticket)  from a hub; answered
+//                                                 with a message, not a response
+//                                                 (see session.hpp): (sent_atom,
+//                                                 session id, ticket, int64 time
+//                                                 stored | unknownUser | inboxFull
+//                                                 (parley.inbox-quota))
 //   (subscribe_atom, user, session_ref)        -> pushes (deliver_atom, id, inbox_items)
 //   (session_ended_atom, user, session_ref)       from the registry, which
 //                                                 hears of every session's end:
