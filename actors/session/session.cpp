@@ -373,8 +373,9 @@ private:
           else  // it ended before the registry took it, which then forgets it
             caf::anon_send(registry, session_ended_atom::value, user, me);
         },
+        // The registry stays told when this session ends: a notice about a
+        // session it does not hold changes nothing.
         answer<const caf::error&>([](session& s, const caf::error& err) {
-          s.registry_ = nullptr;
           if (to_wire_code(err) == wire::ErrorCode::BAD_SIGNATURE) {
             s.self()->send(s.services().throttle, failed_atom::value, s.user_,
                            s.peer_address());
