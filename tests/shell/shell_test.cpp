@@ -2,11 +2,17 @@
 // what the test did; an interactive session in a pseudo-terminal; and the
 // Prometheus endpoint's figures moving as messages flow.
 
+#include "schema/bytes.hpp"
+#include "schema/frame.hpp"
+#include "schema/protocol.capnp.h"
+#include "schema/rules.hpp"
 #include "support/cluster.hpp"
 #include "support/commands.hpp"
 #include "support/users.hpp"
 #include "tools/client/message_id.hpp"
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -362,4 +368,77 @@ TEST_CASE("presence: a watch ends with the watching session, and with its member
   CHECK(settles_at(1) == 1);
   c.node(0).kill_and_wait(SIGKILL);  // the member the session is on
   CHECK(settles_at(0) == 0);
+}
+
+namespace {
+
+/// Sends one client frame filled by `fill` on the socket `fd`.
+template <class F>
+void send_frame(int fd, F fill) {
+  capnp::MallocMessageBuilder message;
+  fill(message.initRoot<wire::ClientFrame>());
+  std::vector<char> out;
+  append_frame(message, out);
+  REQUIRE(::send(fd, out.data(), out.size(), MSG_NOSIGNAL)
+          == static_cast<ssize_t>(out.size()));
+}
+
+/// Logs in as `user` on a fresh connection to `port`, and closes it right
+/// after sending the proof, before the node's answer.
+void login_and_leave(uint16_t port, const test_user& user) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  send_frame(fd, [&](wire::ClientFrame::Builder f) { f.initLogin().setUser(user.name); });
+  frame_reader reader{1 << 16};
+  std::string nonce;
+  char buf[4096];
+  while (nonce.empty()) {
+    auto n = ::recv(fd, buf, sizeof(buf), 0);
+    REQUIRE(n > 0);
+    reader.feed(buf, static_cast<size_t>(n));
+    while (auto words = reader.next()) {
+      capnp::FlatArrayMessageReader frame(*words, reader_options(words->size()));
+      auto f = frame.getRoot<wire::ServerFrame>();
+      REQUIRE(f.which() == wire::ServerFrame::CHALLENGE);
+      nonce = to_string(f.getChallenge().getNonce());
+    }
+  }
+  auto proof = user.id.sign(login_proof_message(nonce));
+  send_frame(fd, [&](wire::ClientFrame::Builder f) { f.initProve().setSignature(as_data(proof)); });
+  ::close(fd);
+}
+
+} // namespace
+
+TEST_CASE("registry: a session that ends while its proof is checked does not stay online") {
+  // The session's notice that it ended can reach the registry before the
+  // verifier's attach does; the registry must still let it go.
+  cluster c{1};
+  c.start();
+  auto alice = register_user(c.node(0), "alice");
+  auto secret = c.secret_file();
+  auto figures = [&] { return parsed(shell(c.node(0), secret, "stats --node n1")); };
+  auto settled = [&](int users) {
+    auto f = figures();
+    for (int i = 0; i < 100 && (f["registry"]["users"] != users
+                                || f["presence"]["online"] != users); ++i) {
+      std::this_thread::sleep_for(100ms);
+      f = figures();
+    }
+    return f;
+  };
+  for (int i = 0; i < 30; ++i)
+    login_and_leave(c.node(0).port(), alice);
+  auto f = settled(0);
+  CHECK(f["registry"]["users"] == 0);
+  CHECK(f["presence"]["online"] == 0);
+
+  auto a = login(c.node(0), alice);  // and a login that stays is seen
+  f = settled(1);
+  CHECK(f["registry"]["users"] == 1);
+  CHECK(f["presence"]["online"] == 1);
 }
