@@ -726,8 +726,8 @@ private:
       return;
     call_signal signal{r.call, user_, std::move(r.peer), r.kind, std::move(r.payload)};
     tell_at_end(home->actors.calls);
-    self()->request(home->actors.calls, caf::infinite, call_atom::value, std::move(signal),
-                    ref())
+    self()->request(home->actors.calls, caf::infinite, call_atom::value,
+                    std::move(signal), ref())
       .then([](caf::ok_atom) {}, failure(r.call));
   }
 
@@ -1109,7 +1109,8 @@ void each_id(const std::vector<std::unique_ptr<session>>& by_socket, F f) {
 
 void session_set::set_routes(routes_ptr routes) {
   routes_ = std::move(routes);
-  each_id(by_socket_, [this](uint64_t id) { visit(id, [](session& s) { s.on_routes(); }); });
+  each_id(by_socket_,
+          [this](uint64_t id) { visit(id, [](session& s) { s.on_routes(); }); });
 }
 
 void session_set::stop_all() {
@@ -1132,7 +1133,9 @@ void session_set::fire_due_timers() {
   // Gathered first: a check schedules the next one in the wheel.
   std::vector<std::pair<uint64_t, session_timers::kind>> due;
   timers_.advance(session_timers::clock::now(),
-                  [&](uint64_t id, session_timers::kind what) { due.emplace_back(id, what); });
+                  [&](uint64_t id, session_timers::kind what) {
+                    due.emplace_back(id, what);
+                  });
   for (auto& [id, what] : due)
     visit(id, [what = what](session& s) {
       if (what == session_timers::kind::tick)

@@ -113,6 +113,7 @@ public:
   void send_heartbeats();
   /// (flush_atom) to the hub: writes what this turn's messages queued.
   void write_scheduled();
+  /// How often the hub should call fire_due_timers and send_heartbeats.
   session_timers::clock::duration beat() const noexcept {
     return timers_.beat();
   }

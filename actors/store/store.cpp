@@ -386,7 +386,7 @@ private:
 
   /// Answered with a message to the hub, not a response: a hub waits for
   /// thousands of answers at once, and CAF 0.17 finds a response's handler by
-  /// a linear search of the actor's pending requests (docs/BENCHMARKS.md, row 48).
+  /// a linear search of the actor's pending requests (docs/BENCHMARKS.md, row 49).
   void on_append(outgoing_message& msg, uint64_t session, uint64_t ticket) {
     auto hub = self_->current_sender();
     auto refuse = [&](wire::ErrorCode code) {

@@ -56,21 +56,6 @@ struct fixture {
   }
 };
 
-/// Reads until the node closes the connection; returns the error codes it sent.
-std::vector<ErrorCode> errors_until_closed(client::connection& conn) {
-  std::vector<ErrorCode> codes;
-  for (int i = 0; i < 100; ++i) {
-    auto e = conn.next_event(15s);
-    if (!e)
-      return codes;  // closed
-    REQUIRE(*e);     // not a timeout: the node must close
-    if (auto err = std::get_if<client::server_error>(&**e))
-      codes.push_back(err->code);
-  }
-  FAIL("the node kept the connection open");
-  return codes;
-}
-
 /// The next error frame (the connection stays open).
 client::server_error next_error(client::connection& conn) {
   for (;;) {

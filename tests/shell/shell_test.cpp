@@ -48,6 +48,18 @@ json parsed(const command_result& r) {
   return doc;
 }
 
+/// Asks `figure()` every 100 ms, for up to 10 s, until it is `expected`;
+/// returns its last answer.
+template <class F>
+int settles_at(F figure, int expected) {
+  auto now = figure();
+  for (int i = 0; i < 100 && now != expected; ++i) {
+    std::this_thread::sleep_for(100ms);
+    now = figure();
+  }
+  return now;
+}
+
 /// A plain HTTP GET on loopback; the whole response.
 std::string http_get(uint16_t port, const std::string& path) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -294,45 +306,28 @@ TEST_CASE("store: a session's subscription at its user's home ends with it, and 
     auto stats = parsed(shell(c.node(1), secret, "stats --node n2"));
     return stats["store"]["subscriptions"].get<int>();
   };
-  auto settles_at = [&](int expected) {
-    auto now = subscriptions_at_n2();
-    for (int i = 0; i < 100 && now != expected; ++i) {
-      std::this_thread::sleep_for(100ms);
-      now = subscriptions_at_n2();
-    }
-    return now;
-  };
 
   auto b = login(c.node(0), bob);
-  CHECK(settles_at(1) == 1);
+  CHECK(settles_at(subscriptions_at_n2, 1) == 1);
   b.reset();  // the client goes
-  CHECK(settles_at(0) == 0);
+  CHECK(settles_at(subscriptions_at_n2, 0) == 0);
 
   // The replaced session is on n1, so its end reaches n2 after the new
   // session (on n2) subscribed.
   auto first = login(c.node(0), bob);
   auto second = login(c.node(1), bob);  // replaces the first
-  CHECK(settles_at(1) == 1);
+  CHECK(settles_at(subscriptions_at_n2, 1) == 1);
   // The first is told it was replaced and closed: its session has ended.
-  bool replaced = false;
-  for (;;) {
-    auto e = first->next_event(10s);
-    if (!e)
-      break;
-    REQUIRE(*e);
-    if (auto err = std::get_if<client::server_error>(&**e))
-      replaced = err->code == wire::ErrorCode::REPLACED;
-  }
-  CHECK(replaced);
+  CHECK(errors_until_closed(*first) == std::vector{wire::ErrorCode::REPLACED});
   std::this_thread::sleep_for(300ms);  // its end reaches the store and changes nothing
   CHECK(subscriptions_at_n2() == 1);
   second.reset();
-  CHECK(settles_at(0) == 0);
+  CHECK(settles_at(subscriptions_at_n2, 0) == 0);
 
   auto third = login(c.node(0), bob);
-  CHECK(settles_at(1) == 1);
+  CHECK(settles_at(subscriptions_at_n2, 1) == 1);
   c.node(0).kill_and_wait(SIGKILL);  // the member the session is on
-  CHECK(settles_at(0) == 0);
+  CHECK(settles_at(subscriptions_at_n2, 0) == 0);
 }
 
 TEST_CASE("presence: a watch ends with the watching session, and with its member") {
@@ -348,26 +343,18 @@ TEST_CASE("presence: a watch ends with the watching session, and with its member
     auto stats = parsed(shell(c.node(1), secret, "stats --node n2"));
     return stats["presence"]["watched"].get<int>();
   };
-  auto settles_at = [&](int expected) {
-    auto now = watched_at_n2();
-    for (int i = 0; i < 100 && now != expected; ++i) {
-      std::this_thread::sleep_for(100ms);
-      now = watched_at_n2();
-    }
-    return now;
-  };
 
   auto a = login(c.node(0), alice);
   REQUIRE(a->watch({bob.name}));
-  CHECK(settles_at(1) == 1);
+  CHECK(settles_at(watched_at_n2, 1) == 1);
   a.reset();  // the client goes
-  CHECK(settles_at(0) == 0);
+  CHECK(settles_at(watched_at_n2, 0) == 0);
 
   a = login(c.node(0), alice);
   REQUIRE(a->watch({bob.name}));
-  CHECK(settles_at(1) == 1);
+  CHECK(settles_at(watched_at_n2, 1) == 1);
   c.node(0).kill_and_wait(SIGKILL);  // the member the session is on
-  CHECK(settles_at(0) == 0);
+  CHECK(settles_at(watched_at_n2, 0) == 0);
 }
 
 namespace {
@@ -408,7 +395,9 @@ void login_and_leave(uint16_t port, const test_user& user) {
     }
   }
   auto proof = user.id.sign(login_proof_message(nonce));
-  send_frame(fd, [&](wire::ClientFrame::Builder f) { f.initProve().setSignature(as_data(proof)); });
+  send_frame(fd, [&](wire::ClientFrame::Builder f) {
+    f.initProve().setSignature(as_data(proof));
+  });
   ::close(fd);
 }
 
@@ -422,23 +411,14 @@ TEST_CASE("registry: a session that ends while its proof is checked does not sta
   auto alice = register_user(c.node(0), "alice");
   auto secret = c.secret_file();
   auto figures = [&] { return parsed(shell(c.node(0), secret, "stats --node n1")); };
-  auto settled = [&](int users) {
-    auto f = figures();
-    for (int i = 0; i < 100 && (f["registry"]["users"] != users
-                                || f["presence"]["online"] != users); ++i) {
-      std::this_thread::sleep_for(100ms);
-      f = figures();
-    }
-    return f;
-  };
+  auto users = [&] { return figures()["registry"]["users"].get<int>(); };
+  auto online = [&] { return figures()["presence"]["online"].get<int>(); };
   for (int i = 0; i < 30; ++i)
     login_and_leave(c.node(0).port(), alice);
-  auto f = settled(0);
-  CHECK(f["registry"]["users"] == 0);
-  CHECK(f["presence"]["online"] == 0);
+  CHECK(settles_at(users, 0) == 0);
+  CHECK(settles_at(online, 0) == 0);
 
   auto a = login(c.node(0), alice);  // and a login that stays is seen
-  f = settled(1);
-  CHECK(f["registry"]["users"] == 1);
-  CHECK(f["presence"]["online"] == 1);
+  CHECK(settles_at(users, 1) == 1);
+  CHECK(settles_at(online, 1) == 1);
 }

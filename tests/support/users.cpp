@@ -107,6 +107,20 @@ std::vector<std::string> send_all(client::connection& conn, const std::string& t
   return ids;
 }
 
+std::vector<wire::ErrorCode> errors_until_closed(client::connection& conn) {
+  std::vector<wire::ErrorCode> codes;
+  for (int i = 0; i < 100; ++i) {
+    auto e = conn.next_event(std::chrono::seconds(15));
+    if (!e)
+      return codes;  // closed
+    REQUIRE(*e);     // not a timeout: the node must close
+    if (auto err = std::get_if<client::server_error>(&**e))
+      codes.push_back(err->code);
+  }
+  FAIL("the node kept the connection open");
+  return codes;
+}
+
 std::vector<client::event> barrier(client::connection& conn, const std::string& sink) {
   auto tick = conn.send(sink, new_message_id(), "barrier");
   INFO(why(tick));

@@ -54,6 +54,10 @@ std::vector<std::string> send_all(client::connection& conn, const std::string& t
 /// connection arrived before; they are returned.
 std::vector<client::event> barrier(client::connection& conn, const std::string& sink);
 
+/// Reads until the node closes the connection; returns the error codes it sent.
+/// Fails the test if the node keeps it open.
+std::vector<wire::ErrorCode> errors_until_closed(client::connection& conn);
+
 /// Items in `user`'s inbox, read from the node's own RocksDB (read-only).
 size_t inbox_depth(const node_process& node, const std::string& user);
 
