@@ -37,11 +37,15 @@ public:
           return make_error(wire::ErrorCode::UNAVAILABLE);
         return self_->delegate(actor, atom, std::move(r));
       },
-      [this](group_send_atom atom, group_send& s) -> caf::result<caf::message> {
+      [this](group_send_atom atom, group_send& s, uint64_t session, uint64_t ticket) {
         auto actor = actor_for(s.group);
-        if (!actor)
-          return make_error(wire::ErrorCode::UNAVAILABLE);
-        return self_->delegate(actor, atom, std::move(s));
+        if (!actor) {
+          self_->send(caf::actor_cast<caf::actor>(self_->current_sender()),
+                      sent_atom::value, session, ticket,
+                      make_error(wire::ErrorCode::UNAVAILABLE));
+          return;
+        }
+        self_->delegate(actor, atom, std::move(s), session, ticket);
       },
       [this](routes_atom atom, routes_ptr& routes) {
         routes_ = routes;

@@ -3,7 +3,8 @@
 // from the store) when the group has none, and stops actors that went idle.
 //
 //   (group_atom, group_request)    delegated to the group's actor
-//   (group_send_atom, group_send)  delegated to the group's actor
+//   (group_send_atom, group_send, session id, ticket)  from a hub; passed to
+//                                  the group's actor with the hub as sender
 //   (routes_atom, routes_ptr)      from membership; passed on to group actors
 //   (idle_atom, group, uint64 n)   from a group actor that took n requests and
 //                                  has nothing to do: stopped if n is all it was

@@ -28,10 +28,34 @@ caf::error fail(wire::ErrorCode code) {
   return make_error(code);
 }
 
-/// A request waiting for its turn.
+/// Where the answer to a group send goes: a message to the hub that sent it,
+/// not a response (a hub has thousands of sends under way: store.cpp,
+/// on_append).
+struct send_answer {
+  caf::event_based_actor* self = nullptr;
+  caf::actor hub;
+  uint64_t session = 0;
+  uint64_t ticket = 0;
+
+  template <class T>
+  void deliver(T&& x) const {
+    self->send(hub, sent_atom::value, session, ticket, std::forward<T>(x));
+  }
+};
+
+/// A request waiting for its turn: a change, answered by `rp`, or a send,
+/// answered by `answer`.
 struct waiting {
   caf::response_promise rp;
   std::variant<group_request, group_send> request;
+  send_answer answer{};
+
+  void fail(const caf::error& err) {
+    if (std::holds_alternative<group_send>(request))
+      answer.deliver(err);
+    else
+      rp.deliver(err);
+  }
 };
 
 class group_state_holder {
@@ -56,9 +80,9 @@ public:
         take(waiting{self_->make_response_promise(), std::move(r)});
         return caf::delegated<group_state>();
       },
-      [this](group_send_atom, group_send& s) {
-        take(waiting{self_->make_response_promise(), std::move(s)});
-        return caf::delegated<int64_t>();
+      [this](group_send_atom, group_send& s, uint64_t session, uint64_t ticket) {
+        auto hub = caf::actor_cast<caf::actor>(self_->current_sender());
+        take(waiting{{}, std::move(s), send_answer{self_, std::move(hub), session, ticket}});
       },
       [this](routes_atom, routes_ptr& routes) {
         engine_->set_routes(routes);
@@ -94,7 +118,7 @@ private:
       if (auto r = std::get_if<group_request>(&w.request))
         handle(w.rp, *r);
       else
-        handle(w.rp, std::get<group_send>(w.request));
+        handle(w.answer, std::get<group_send>(w.request));
     }
     check_idle();
   }
@@ -114,7 +138,7 @@ private:
           }
           busy_ = false;
           for (auto& w : queue_)
-            w.rp.deliver(err);
+            w.fail(err);
           queue_.clear();
           check_idle();
         });
@@ -317,9 +341,9 @@ private:
 
   // -- messages ----------------------------------------------------------------------
 
-  void handle(caf::response_promise& rp, group_send& s) {
+  void handle(const send_answer& answer, group_send& s) {
     if (!state_)
-      return rp.deliver(fail(wire::ErrorCode::UNKNOWN_GROUP));
+      return answer.deliver(fail(wire::ErrorCode::UNKNOWN_GROUP));
     bool member = state_->find(s.from) != nullptr;
     // Only a retransmission may pass otherwise: the ledger knows it.
     bool create = member && s.epoch == state_->epoch;
@@ -335,7 +359,7 @@ private:
     self_->request(store_, settings_->request_timeout, ledger_atom::value, group_, s.from,
                    s.id, create, std::move(entry))
       .then(
-        [this, rp, s](group_message_entry& e) mutable {
+        [this, answer, s](group_message_entry& e) mutable {
           inbox_item item;
           item.kind = static_cast<uint8_t>(item_kind::message);
           item.peer = s.from;
@@ -345,22 +369,23 @@ private:
           item.group = group_;
           auto time = e.time;
           engine_->start(item, e.recipients,
-                         [this, rp, time](const caf::error& err,
-                                          std::vector<std::string> full) mutable {
+                         [this, answer, time](const caf::error& err,
+                                              std::vector<std::string> full) mutable {
                            --sends_in_flight_;
                            if (err)
-                             rp.deliver(err);
+                             answer.deliver(err);
                            else if (!full.empty())
-                             rp.deliver(fail(wire::ErrorCode::INBOX_FULL));
+                             answer.deliver(fail(wire::ErrorCode::INBOX_FULL));
                            else
-                             rp.deliver(time);
+                             answer.deliver(time);
                            check_idle();
                          });
         },
-        [this, rp, refusal](const caf::error& err) mutable {
+        [this, answer, refusal](const caf::error& err) mutable {
           --sends_in_flight_;
-          rp.deliver(to_wire_code(err) == wire::ErrorCode::UNKNOWN_MESSAGE ? fail(refusal)
-                                                                          : err);
+          answer.deliver(to_wire_code(err) == wire::ErrorCode::UNKNOWN_MESSAGE
+                           ? fail(refusal)
+                           : err);
           check_idle();
         });
   }

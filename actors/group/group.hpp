@@ -6,10 +6,13 @@
 //                                     | unknownGroup, notGroupMember,
 //                                     notGroupAdmin, groupTooLarge, groupExists,
 //                                     unknownUser, unavailable
-//   (group_send_atom, group_send)  -> int64 time it was sent, once every
-//                                     recipient's home store has it durably
-//                                     | staleGroup, notGroupMember, inboxFull,
-//                                     unavailable
+//   (group_send_atom, group_send, session id, ticket)  from a hub, answered
+//                                     with a message, as the store answers an
+//                                     append (store.hpp): (sent_atom, session
+//                                     id, ticket, int64 time it was sent, once
+//                                     every recipient's home store has it
+//                                     durably | staleGroup, notGroupMember,
+//                                     inboxFull, unavailable)
 //   (routes_atom, routes_ptr)         where members live (from the directory)
 //
 // Changes (create, add, remove, leave, promote) are written to the store, with

@@ -150,16 +150,19 @@ public:
             "lost the link to this user's home node; reconnect");
   }
 
-  /// The store has the send with `ticket` since `time`: its sent tick.
+  /// The send with `ticket` is stored since `time`: its sent tick.
   void on_sent(uint64_t ticket, int64_t time) {
     auto send = answered(ticket);
     if (!send)
       return;  // given up on already; the client sends it again
-    outgoing::sent(out(), send->id, send->routed_by, time);
+    if (send->group)
+      outgoing::group_sent(out(), send->id, from_hex(send->routed_by).value_or(""), time);
+    else
+      outgoing::sent(out(), send->id, send->routed_by, time);
     flush();
   }
 
-  /// The store refused the send with `ticket`, or lost it.
+  /// The send with `ticket` was refused, or lost.
   void on_refused(uint64_t ticket, const caf::error& err) {
     if (auto send = answered(ticket))
       send_failed(err, send->id);
@@ -240,12 +243,6 @@ private:
       });
   }
 
-  /// An answer's handler for a send's error.
-  auto send_failure(uint64_t ticket) {
-    return answer<const caf::error&>(
-      [ticket](session& s, const caf::error& err) { s.on_refused(ticket, err); });
-  }
-
   session_ref ref() const {
     return session_ref{caf::actor_cast<caf::actor>(self()), id_};
   }
@@ -261,9 +258,10 @@ private:
   /// A send the store has not answered yet.
   struct unanswered_send {
     std::string id;
-    std::string routed_by;  // the recipient, or the group
+    std::string routed_by;  // the recipient, or the group (hex)
     std::string member;     // its home
     steady::time_point since;
+    bool group = false;     // a group send
   };
 
   // -- requests --------------------------------------------------------------------
@@ -425,17 +423,20 @@ private:
     // No request timeout: CAF 0.17 sets each one from this (the I/O) thread on
     // its clock, which deadlocks against the I/O thread under load. The
     // heartbeat tick gives up on sends unanswered for too long instead.
-    // Not a request: the store answers with (sent_atom, id, ticket, ...), which
-    // the hub hands to on_sent or on_refused (store.hpp).
+    // Not a request: the store answers (sent_atom, session id, ticket, ...),
+    // which the hub hands to on_sent or on_refused. A hub has thousands of
+    // sends under way, and CAF 0.17 searches an actor's pending requests
+    // linearly for every response (docs/BENCHMARKS.md, row 49).
     self()->send(home->actors.store, append_atom::value, std::move(msg), id_, ticket);
   }
 
-  /// Checks a send of `bytes` (id `id`, to the home of `routed_by`: a user or a
-  /// group) against the pending limit, the rate and the link rule below, and
-  /// counts it as unanswered: its ticket and the home's link, or nothing after
-  /// an error to the client.
+  /// Checks a send of `bytes` (id `id`, to the home of `routed_by`: a user or,
+  /// if `group`, a group) against the pending limit, the rate and the link rule
+  /// below, and counts it as unanswered: its ticket and the home's link, or
+  /// nothing after an error to the client.
   std::optional<std::pair<uint64_t, const member_link*>>
-  admit_send(const std::string& id, size_t bytes, const std::string& routed_by) {
+  admit_send(const std::string& id, size_t bytes, const std::string& routed_by,
+             bool group = false) {
     auto& sends = books();
     if (sends.resend_from) {
       if (id != *sends.resend_from) {
@@ -471,7 +472,7 @@ private:
     ++flight.count;
     auto ticket = next_ticket_++;
     sends.unanswered.emplace(ticket,
-                             unanswered_send{id, routed_by, member, steady::now()});
+                             unanswered_send{id, routed_by, member, steady::now(), group});
     return std::make_pair(ticket, home);
   }
 
@@ -677,22 +678,15 @@ private:
     auto group = to_hex(r.group);
     // Counted with the sends, and given up on like them (no request timeout
     // from this thread: see handle(send_request)).
-    auto admitted = admit_send(r.id, r.payload.size(), group);
+    auto admitted = admit_send(r.id, r.payload.size(), group, true);
     if (!admitted)
       return;
     auto ticket = admitted->first;
     auto home = admitted->second;
     group_send msg{group, user_, r.id, r.epoch, std::move(r.payload)};
-    self()->request(home->actors.groups, caf::infinite, group_send_atom::value,
-                    std::move(msg))
-      .then(answer<int64_t>([ticket, raw = r.group](session& s, int64_t time) {
-              auto send = s.answered(ticket);
-              if (!send)
-                return;  // given up on already; the client sends it again
-              outgoing::group_sent(s.out(), send->id, raw, time);
-              s.flush();
-            }),
-            send_failure(ticket));
+    // Answered like a send (see handle(send_request)), by the group's actor.
+    self()->send(home->actors.groups, group_send_atom::value, std::move(msg), id_,
+                 ticket);
   }
 
   void handle(message_info_request& r) {
