@@ -23,7 +23,8 @@ namespace parley {
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using user_key_atom = caf::atom_constant<caf::atom("userkey")>;
 using append_atom = caf::atom_constant<caf::atom("append")>;
-/// The answer to an append: (sent_atom, session id, ticket, int64 time | error).
+/// The answer to a send (an append, a group send), a message to the hub:
+/// (sent_atom, session id, ticket, int64 time | error).
 using sent_atom = caf::atom_constant<caf::atom("sent")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;

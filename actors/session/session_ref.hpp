@@ -7,7 +7,8 @@
 //   (deliver_atom, id, inbox_items)   (prekeys_low_atom, id, uint32)
 //   (presence_atom, id, presence_info) (call_atom, id, call_signal)
 //   (kick_atom, id, uint8 error code)  (stats_atom, id) -> JSON
-//   (sent_atom, id, ticket, int64 time | error)  the store's answer to a send
+//   (sent_atom, id, ticket, int64 time | error)  the answer to a send, from
+//                                                the store or a group actor
 // A message for an id that has gone is dropped (a request gets an error).
 //
 // Holders learn that a session ended from (session_ended_atom, ..., ref), which
