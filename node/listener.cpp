@@ -79,9 +79,11 @@ public:
         drain();
         return caf::ok_atom::value;
       },
-      [this](stats_atom) { return sessions_->stats_all(); },
+      [this](stats_atom) {
+        return "{\"mailbox\":" + std::to_string(self_->mailbox().size())
+               + ",\"sessions\":" + sessions_->stats_all() + "}";
+      },
       [this](routes_atom, routes_ptr& routes) { sessions_->set_routes(std::move(routes)); },
-      [this](caf::get_atom) { return static_cast<uint64_t>(sessions_->size()); },
       [this](beat_atom) {
         sessions_->fire_due_timers();
         sessions_->send_heartbeats();

@@ -8,9 +8,8 @@
 //                client a shuttingDown error and closes), and quits
 //   (drain_atom) -> ok_atom: stops accepting and tells every session to stop,
 //                but keeps running (the node still serves its users' homes)
-//   (stats_atom) -> JSON array of every session's figures
+//   (stats_atom) -> JSON: its mailbox, and an array of every session's figures
 //   (stats_atom, id) -> JSON: one session's figures | unavailable
-//   (get_atom)   -> uint64: open sessions
 //   (routes_atom, routes_ptr)  a new cluster snapshot for every session
 #pragma once
 

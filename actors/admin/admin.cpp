@@ -380,8 +380,10 @@ private:
       json mailboxes{{"admin", own_mailbox}};
       for (size_t i = 0; i < named.size(); ++i)
         mailboxes[named[i].first] = all[i].value("mailbox", -1);
-      auto& sessions = all.back();
       // Sessions are not actors: they share the listener's mailbox.
+      auto& listener = all.back();
+      mailboxes["listener"] = listener["mailbox"];
+      auto& sessions = listener["sessions"];
       rp.deliver(json{{"node", self_name},
                       {"running", running},
                       {"byKind",
@@ -404,15 +406,15 @@ private:
         .then([g, i](const std::string& s) { g->set(i, json::parse(s, nullptr, false)); },
               [g, i](const caf::error&) { g->set(i, json::object()); });
     }
-    with_sessions([g, n = named.size()](json sessions) { g->set(n, std::move(sessions)); });
+    with_listener([g, n = named.size()](json listener) { g->set(n, std::move(listener)); });
     return rp;
   }
 
   caf::result<std::string> sessions_local(const std::string& user) {
     auto rp = self_->make_response_promise<std::string>();
-    with_sessions([rp, user](json sessions) mutable {
+    with_listener([rp, user](json listener) mutable {
       json kept = json::array();
-      for (auto& s : sessions)
+      for (auto& s : listener["sessions"])
         if (user.empty() || s.value("user", "") == user)
           kept.push_back(s);
       rp.deliver(kept.dump());
@@ -420,17 +422,22 @@ private:
     return rp;
   }
 
-  /// The listener's array of session figures (empty when it does not answer).
-  void with_sessions(std::function<void(json)> then) {
+  /// The listener's figures: its mailbox (-1 when it does not answer) and an
+  /// array of its sessions' figures.
+  void with_listener(std::function<void(json)> then) {
+    auto none = json{{"mailbox", -1}, {"sessions", json::array()}};
     if (!listener_)
-      return then(json::array());
+      return then(none);
     self_->request(listener_, ask_timeout, stats_atom::value)
       .then(
-        [then](const std::string& s) {
+        [then, none](const std::string& s) {
           auto parsed = json::parse(s, nullptr, false);
-          then(parsed.is_array() ? parsed : json::array());
+          if (!parsed.is_object() || !parsed.contains("sessions")
+              || !parsed["sessions"].is_array())
+            return then(none);
+          then(std::move(parsed));
         },
-        [then](const caf::error&) { then(json::array()); });
+        [then, none](const caf::error&) { then(none); });
   }
 
   caf::event_based_actor* self_;

@@ -129,6 +129,7 @@ TEST_CASE("parley-shell: every command against a live two-node cluster") {
   CHECK(actors["node"] == "n2");
   CHECK(actors["byKind"]["session"] == 1);
   CHECK(actors["mailboxes"].contains("store"));
+  CHECK(actors["mailboxes"]["listener"] >= 0);  // the one all sessions share
 
   auto stats = parsed(shell(c.node(0), secret, "stats --node n2"));
   CHECK(stats["messagesIn"] == 5);  // stored at bob's home
