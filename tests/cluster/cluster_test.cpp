@@ -2,6 +2,7 @@
 // users on any other, and a node's death loses nothing acknowledged.
 
 #include "support/cluster.hpp"
+#include "support/sockets.hpp"
 #include "support/users.hpp"
 #include "tools/client/message_id.hpp"
 
@@ -10,7 +11,6 @@
 #include <csignal>
 #include <fstream>
 #include <map>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -266,12 +266,7 @@ TEST_CASE("cluster: garbage on the peer port is refused and the node carries on"
   auto at = members.find("n1@127.0.0.1:");
   auto port = static_cast<uint16_t>(
     std::stoul(members.substr(at + 13, members.find('"', at) - at - 13)));
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  int fd = connect_loopback(port);
   std::string junk(300, 'x');
   ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
   char buf[64];

@@ -8,6 +8,7 @@
 #include "schema/rules.hpp"
 #include "support/cluster.hpp"
 #include "support/commands.hpp"
+#include "support/sockets.hpp"
 #include "support/users.hpp"
 #include "tools/client/message_id.hpp"
 
@@ -18,7 +19,6 @@
 
 #include <csignal>
 #include <fstream>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pty.h>
 #include <sys/socket.h>
@@ -48,6 +48,13 @@ json parsed(const command_result& r) {
   return doc;
 }
 
+/// One of `actor`'s figures on `node`, asked through `via`'s admin port.
+int figure_of(node_process& via, const std::string& secret, const std::string& node,
+              const std::string& actor, const std::string& figure) {
+  auto stats = parsed(shell(via, secret, "stats --node " + node));
+  return stats[actor][figure].get<int>();
+}
+
 /// Asks `figure()` every 100 ms, for up to 10 s, until it is `expected`;
 /// returns its last answer.
 template <class F>
@@ -62,12 +69,7 @@ int settles_at(F figure, int expected) {
 
 /// A plain HTTP GET on loopback; the whole response.
 std::string http_get(uint16_t port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  int fd = connect_loopback(port);
   auto request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::string response;
@@ -304,8 +306,7 @@ TEST_CASE("store: a session's subscription at its user's home ends with it, and 
   auto bob = register_user(c.node(0), c.user_homed_on(1, "bob"));
   auto secret = c.secret_file();
   auto subscriptions_at_n2 = [&] {
-    auto stats = parsed(shell(c.node(1), secret, "stats --node n2"));
-    return stats["store"]["subscriptions"].get<int>();
+    return figure_of(c.node(1), secret, "n2", "store", "subscriptions");
   };
 
   auto b = login(c.node(0), bob);
@@ -341,8 +342,7 @@ TEST_CASE("presence: a watch ends with the watching session, and with its member
   auto bob = register_user(c.node(0), c.user_homed_on(1, "bob"));
   auto secret = c.secret_file();
   auto watched_at_n2 = [&] {
-    auto stats = parsed(shell(c.node(1), secret, "stats --node n2"));
-    return stats["presence"]["watched"].get<int>();
+    return figure_of(c.node(1), secret, "n2", "presence", "watched");
   };
 
   auto a = login(c.node(0), alice);
@@ -374,12 +374,7 @@ void send_frame(int fd, F fill) {
 /// Logs in as `user` on a fresh connection to `port`, and closes it right
 /// after sending the proof, before the node's answer.
 void login_and_leave(uint16_t port, const test_user& user) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  int fd = connect_loopback(port);
   send_frame(fd, [&](wire::ClientFrame::Builder f) { f.initLogin().setUser(user.name); });
   frame_reader reader{1 << 16};
   std::string nonce;
@@ -411,9 +406,8 @@ TEST_CASE("registry: a session that ends while its proof is checked does not sta
   c.start();
   auto alice = register_user(c.node(0), "alice");
   auto secret = c.secret_file();
-  auto figures = [&] { return parsed(shell(c.node(0), secret, "stats --node n1")); };
-  auto users = [&] { return figures()["registry"]["users"].get<int>(); };
-  auto online = [&] { return figures()["presence"]["online"].get<int>(); };
+  auto users = [&] { return figure_of(c.node(0), secret, "n1", "registry", "users"); };
+  auto online = [&] { return figure_of(c.node(0), secret, "n1", "presence", "online"); };
   for (int i = 0; i < 30; ++i)
     login_and_leave(c.node(0).port(), alice);
   CHECK(settles_at(users, 0) == 0);
