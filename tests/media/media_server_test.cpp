@@ -5,14 +5,13 @@
 
 #include "media/token.hpp"
 #include "support/media_process.hpp"
+#include "support/sockets.hpp"
 #include "support/temp_dir.hpp"
 #include "tests/media/helpers.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
 #include <csignal>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
@@ -76,13 +75,7 @@ std::string bearer(const std::string& token) {
 /// answers until it closes the connection or 5 s pass; `close_after` shuts the
 /// connection right after writing, without reading.
 std::string raw_exchange(uint16_t port, const std::string& request, bool close_after = false) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  int fd = connect_loopback(port);
   size_t off = 0;
   while (off < request.size()) {
     auto n = ::send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
