@@ -366,9 +366,8 @@ private:
                     registry_, user_, me)
       .then(
         [set = set_, me, registry = registry_, user = user_](caf::ok_atom) {
-          if (set->find(me.id))
-            set->visit(me.id, [](session& s) { s.logged_in(); });
-          else  // it ended before the registry took it, which then forgets it
+          if (!set->visit(me.id, [](session& s) { s.logged_in(); }))
+            // It ended before the registry took it, which then forgets it.
             caf::anon_send(registry, session_ended_atom::value, user, me);
         },
         // The registry stays told when this session ends: a notice about a
@@ -420,13 +419,11 @@ private:
     auto ticket = admitted->first;
     auto home = admitted->second;
     outgoing_message msg{user_, r.to, r.id, std::move(r.payload)};
-    // No request timeout: CAF 0.17 sets each one from this (the I/O) thread on
-    // its clock, which deadlocks against the I/O thread under load. The
-    // heartbeat tick gives up on sends unanswered for too long instead.
     // Not a request: the store answers (sent_atom, session id, ticket, ...),
     // which the hub hands to on_sent or on_refused. A hub has thousands of
     // sends under way, and CAF 0.17 searches an actor's pending requests
-    // linearly for every response (docs/BENCHMARKS.md, row 49).
+    // linearly for every response (docs/BENCHMARKS.md, row 49). A send never
+    // answered (its home is gone) is given up on at a liveness check.
     self()->send(home->actors.store, append_atom::value, std::move(msg), id_, ticket);
   }
 
@@ -542,7 +539,7 @@ private:
       return;
     if (auto home = own_home())
       self()->send(home->actors.store, ack_atom::value, user_, std::move(r.peer),
-                  std::move(r.ids), static_cast<uint8_t>(r.state));
+                   std::move(r.ids), static_cast<uint8_t>(r.state));
   }
 
   void handle(ack_receipts_request& r) {
@@ -550,7 +547,7 @@ private:
       return;
     if (auto home = own_home())
       self()->send(home->actors.store, ack_receipts_atom::value, user_,
-                  std::move(r.seqs));
+                   std::move(r.seqs));
   }
 
   // -- presence ---------------------------------------------------------------------
@@ -676,8 +673,7 @@ private:
     if (!require_login())
       return;
     auto group = to_hex(r.group);
-    // Counted with the sends, and given up on like them (no request timeout
-    // from this thread: see handle(send_request)).
+    // Counted with the sends, and given up on like them.
     auto admitted = admit_send(r.id, r.payload.size(), group, true);
     if (!admitted)
       return;
@@ -917,7 +913,6 @@ private:
     return set_->routes_;
   }
 
-
   /// What a login under way has from the store, and sent to be signed.
   struct challenge {
     std::string identity_key;
@@ -1002,13 +997,14 @@ session* session_set::find(uint64_t id) noexcept {
 }
 
 template <class F>
-void session_set::visit(uint64_t id, F&& f) {
+bool session_set::visit(uint64_t id, F&& f) {
   auto s = find(id);
   if (!s)
-    return;
+    return false;
   f(*s);
   if (s->closing())
     erase(*s);
+  return true;
 }
 
 void session_set::erase(session& s) {
@@ -1155,10 +1151,11 @@ void session_set::schedule_write(uint64_t id) {
 
 void session_set::write_scheduled() {
   write_sent_ = false;
-  auto ids = std::move(writes_);
-  writes_.clear();
-  for (auto id : ids)
+  // Swapped, not moved out: both lists keep their capacity from turn to turn.
+  writes_.swap(writing_);
+  for (auto id : writing_)
     visit(id, [](session& s) { s.write_scheduled(); });
+  writing_.clear();
 }
 
 } // namespace parley

@@ -125,9 +125,9 @@ private:
   session* find(uint64_t id) noexcept;
 
   /// Calls `f(session)` for the session with `id`, if still there, and lets
-  /// it go if it closed meanwhile.
+  /// it go if it closed meanwhile; false if it was not there.
   template <class F>
-  void visit(uint64_t id, F&& f);
+  bool visit(uint64_t id, F&& f);
 
   /// Writes `id`'s frames once this turn's messages are handled.
   void schedule_write(uint64_t id);
@@ -146,9 +146,10 @@ private:
   std::vector<std::unique_ptr<session>> by_socket_;
   size_t size_ = 0;
   uint64_t next_serial_ = 1;
-  std::vector<uint64_t> writes_;  // sessions with frames to write this turn
-  bool write_sent_ = false;       // a flush_atom to the hub is on its way
-  bool stopping_ = false;         // the hub is going: sessions tell nobody
+  std::vector<uint64_t> writes_;   // sessions with frames to write this turn
+  std::vector<uint64_t> writing_;  // those being written (write_scheduled)
+  bool write_sent_ = false;        // a flush_atom to the hub is on its way
+  bool stopping_ = false;          // the hub is going: sessions tell nobody
 };
 
 } // namespace parley
