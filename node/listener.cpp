@@ -1,5 +1,7 @@
 #include "node/listener.hpp"
 
+#include "node/client_sockets.hpp"
+
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
@@ -149,8 +151,9 @@ caf::expected<listener_handle> spawn_listener(caf::actor_system& sys,
                                               const node_services& services,
                                               const node_settings& settings) {
   auto& mm = sys.middleman();
-  auto doorman = mm.backend().new_tcp_doorman(settings.port, settings.host.c_str(),
-                                              true);
+  // CAF's multiplexer for TCP, the only one a node runs with.
+  auto& mpx = static_cast<caf::io::network::default_multiplexer&>(mm.backend());
+  auto doorman = client_doorman(mpx, settings.port, settings.host);
   if (!doorman)
     return std::move(doorman.error());
   auto port = (*doorman)->port();

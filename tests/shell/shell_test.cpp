@@ -126,6 +126,7 @@ TEST_CASE("parley-shell: every command against a live two-node cluster") {
   CHECK(sessions[0].empty());
   REQUIRE(sessions[1].size() == 1);
   CHECK(sessions[1][0]["user"] == carol.name);
+  CHECK(sessions[1][0]["address"] == "127.0.0.1");  // kept from the accept
 
   auto actors = parsed(shell(c.node(0), secret, "actors --node n2"));
   CHECK(actors["node"] == "n2");
