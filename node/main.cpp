@@ -64,6 +64,13 @@ void enlarge_wakeup_pipes() {
 
 int main(int argc, char** argv) {
   using namespace parley;
+#ifdef PARLEY_MIMALLOC
+  // mimalloc gives memory back to the OS 25 ms after it empties; under load it
+  // is taken again right after, every page of it a page fault (and RocksDB's
+  // memtable is refilled that way). After 1 s, memory is still given back
+  // after a burst (docs/BENCHMARKS.md, row 52). MIMALLOC_DECOMMIT_DELAY decides.
+  mi_option_set_default(mi_option_decommit_delay, 1000);
+#endif
   if (sodium_init() < 0) {
     std::cerr << "parley-node: libsodium failed to initialise\n";
     return 1;
