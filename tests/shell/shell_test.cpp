@@ -68,19 +68,6 @@ int settles_at(F figure, int expected) {
 }
 
 /// A plain HTTP GET on loopback; the whole response.
-std::string http_get(uint16_t port, const std::string& path) {
-  int fd = connect_loopback(port);
-  auto request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string response;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
-    response.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return response;
-}
-
 /// The value of an unlabelled metric line "name value".
 double metric(const std::string& text, const std::string& name) {
   auto pos = text.find("\n" + name + " ");

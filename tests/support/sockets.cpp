@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace parley::test {
 
@@ -16,6 +17,19 @@ int connect_loopback(uint16_t port) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
   return fd;
+}
+
+std::string http_get(uint16_t port, const std::string& path) {
+  int fd = connect_loopback(port);
+  auto request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0)
+    response.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return response;
 }
 
 } // namespace parley::test

@@ -2,10 +2,15 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace parley::test {
 
 /// A connected socket to 127.0.0.1:`port`; fails the test if it cannot connect.
 int connect_loopback(uint16_t port);
+
+/// The whole response (status line, headers, body) to GET `path` from
+/// 127.0.0.1:`port`, which closes the connection after answering.
+std::string http_get(uint16_t port, const std::string& path);
 
 } // namespace parley::test

@@ -28,6 +28,7 @@ constexpr size_t max_ack_ids = 1024;   // an Ack of 1024 ids is ≈ 25 KB, under
 constexpr size_t max_events = 512;
 constexpr int64_t second_ns = 1'000'000'000;
 constexpr int64_t retry_delay_ns = 50'000'000;
+constexpr int64_t reconnect_delay_ns = 200'000'000;
 
 std::string_view text_view(capnp::Text::Reader t) {
   return {t.cStr(), t.size()};
@@ -213,6 +214,8 @@ void driver::start_open_loop(double rate, int64_t start_ns, int64_t stop_ns,
 }
 
 void driver::close_all() {
+  closing_all_ = true;
+  reconnects_.clear();
   for (uint32_t i = 0; i < conns_.size(); ++i)
     if (conns_[i] && conns_[i]->state != conn_state::closed)
       close_connection(i, true);
@@ -365,11 +368,15 @@ void driver::close_connection(uint32_t index, bool expected) {
                     && (c.state == conn_state::connecting
                         || c.state == conn_state::login_sent
                         || c.state == conn_state::proving);
-  if (logging_in) {
+  bool reopen = false;
+  if (logging_in && c.reconnect) {
+    reopen = !closing_all_;  // not in yet (the node may still be down): again later
+  } else if (logging_in) {
     --logins_active_;
     ++stats_[counter::login_failed];
   } else if (c.state == conn_state::ready && !expected) {
     ++stats_[counter::closed];
+    reopen = !closing_all_;
   } else if (c.for_register && !expected && registers_left_ > 0 && failure_.empty()) {
     failure_ = "the node closed a registration connection";
   }
@@ -379,6 +386,33 @@ void driver::close_connection(uint32_t index, bool expected) {
   c.fd = -1;
   c.state = conn_state::closed;
   dead_.push_back(index);
+  if (reopen)
+    schedule_reconnect(c.user);
+}
+
+void driver::schedule_reconnect(uint32_t user) {
+  auto& u = local(user);
+  // Nothing is received while logging in, so a failed reconnect takes the same
+  // snapshot again.
+  for (auto& entry : u.incoming) {
+    entry.second.next_at_close = entry.second.next;
+    entry.second.ahead_at_close = entry.second.ahead;
+  }
+  u.reconnecting = true;
+  reconnects_.push_back({user, now_ns() + reconnect_delay_ns});
+}
+
+void driver::on_reconnected(uint32_t user) {
+  auto& u = local(user);
+  u.reconnecting = false;
+  ++stats_[counter::reconnects];
+  // The closed connection answers nothing more: every send without its sent
+  // tick goes again, in order.
+  for (auto& p : u.pending)
+    p.unanswered = 0;
+  if (u.pending_base < u.next_seq)
+    u.resend_from = u.pending_base;
+  resend_round(user);
 }
 
 void driver::queue_flush(uint32_t index) {
@@ -508,6 +542,8 @@ void driver::on_welcome(uint32_t index, uint32_t heartbeat_seconds) {
   }
   c.state = conn_state::ready;
   c.heartbeat_ns = std::max<int64_t>(1, heartbeat_seconds) * second_ns;
+  if (c.reconnect)
+    return on_reconnected(c.user);
   --logins_active_;
   ++stats_[counter::logins];
   stats_[latency::login].record(arrival_ns_ - c.started_ns);
@@ -562,7 +598,10 @@ void driver::on_deliver(uint32_t index, std::string_view from, std::string_view 
   }
   auto& in = local(c.user).incoming[s->sender];
   if (s->seq < in.next || in.ahead.count(s->seq) > 0) {
-    ++stats_[counter::duplicates];
+    // Received before the node closed the last connection, so perhaps never
+    // acknowledged: sending it again is the node's promise, not a duplicate.
+    ++stats_[in.received_before_close(s->seq) ? counter::redelivered
+                                              : counter::duplicates];
     return;
   }
   if (s->seq == in.next) {
@@ -597,8 +636,11 @@ void driver::on_receipt(uint32_t index, uint64_t seq, std::string_view id, int s
     return;
   }
   auto& u = local(c.user);
+  // A tick again on a connection that replaced a closed one: its receipt may
+  // not have been acknowledged.
+  auto again = c.reconnect ? counter::redelivered : counter::duplicate_ticks;
   if (parts->seq < u.pending_base) {
-    ++stats_[counter::duplicate_ticks];
+    ++stats_[again];
     return;
   }
   if (parts->seq >= u.next_seq) {
@@ -611,10 +653,11 @@ void driver::on_receipt(uint32_t index, uint64_t seq, std::string_view id, int s
   bool sent_tick = false;
   if (state == static_cast<int>(wire::ReceiptState::SENT)) {
     if (p.sent_tick) {
-      ++stats_[counter::duplicate_ticks];
+      ++stats_[again];
       return;
     }
     p.sent_tick = sent_tick = true;
+    p.unanswered = 0;
     --u.in_flight;
     ++stats_[counter::sent_ticks];
     if (p.record)
@@ -622,7 +665,7 @@ void driver::on_receipt(uint32_t index, uint64_t seq, std::string_view id, int s
     stats_.set(mark::last_sent_tick, arrival_ns_);
   } else if (state == static_cast<int>(wire::ReceiptState::DELIVERED)) {
     if (p.delivered_tick) {
-      ++stats_[counter::duplicate_ticks];
+      ++stats_[again];
       return;
     }
     p.delivered_tick = true;
@@ -659,11 +702,15 @@ void driver::on_error(uint32_t index, int code, std::string_view message,
     if (p.sent_tick || p.refused)
       return;
     auto why = static_cast<wire::ErrorCode>(code);
+    if (p.unanswered > 0)
+      --p.unanswered;
     if (retryable(why) && why != wire::ErrorCode::SHUTTING_DOWN) {
+      if (p.unanswered > 0)
+        return;  // it went again meanwhile, and that answer is still to come
       // "Try again": the node may have stored it or not; the same id again
       // is answered like the first and never delivered twice.
       note("send answered " + what + "; retransmitting");
-      retries_.push_back({c.user, parts->seq, arrival_ns_ + retry_delay_ns});
+      hold_from(c.user, parts->seq);
       return;
     }
     note("send refused: " + what);
@@ -731,6 +778,7 @@ void driver::send_message(uint32_t user, bool record) {
   pending_send p;
   p.sent_ns = now;
   p.record = record;
+  p.unanswered = 1;
   u.pending.push_back(p);
   ++u.next_seq;
   ++u.in_flight;
@@ -748,7 +796,9 @@ void driver::resend(uint32_t user, uint64_t seq) {
   auto& p = u.pending[seq - u.pending_base];
   if (p.sent_tick || p.refused)
     return;
-  if (!can_send(u)) {
+  if (u.reconnecting)
+    return;  // it goes again once the user is back
+  if (!u.sender || !connected(u)) {
     // Its connection is gone: the message's fate is unknown, count it refused.
     p.refused = true;
     --u.in_flight;
@@ -763,14 +813,47 @@ void driver::resend(uint32_t user, uint64_t seq) {
   encoder_.send(c.out, make_id(plan_.run_code, user, seq),
                 users_set_.users[u.recipient].name,
                 {reinterpret_cast<const char*>(payload_.data()), payload_.size()});
+  ++p.unanswered;
   ++stats_[counter::retransmits];
   ++stats_[counter::frames_out];
   queue_flush(static_cast<uint32_t>(u.conn));
 }
 
+void driver::hold_from(uint32_t user, uint64_t seq) {
+  auto& u = local(user);
+  u.resend_from = u.resend_from == 0 ? seq : std::min(u.resend_from, seq);
+  if (!u.round_due) {
+    u.round_due = true;
+    rounds_.push_back({user, now_ns() + retry_delay_ns});
+  }
+}
+
+void driver::resend_round(uint32_t user) {
+  auto& u = local(user);
+  if (u.resend_from == 0 || u.reconnecting)
+    return;  // nothing held, or on_reconnected starts it
+  for (auto seq = std::max(u.resend_from, u.pending_base); seq < u.next_seq; ++seq) {
+    auto& p = u.pending[seq - u.pending_base];
+    if (p.sent_tick || p.refused)
+      continue;
+    if (p.unanswered > 0) {
+      // Its refusal is still on the way: going on would put later sends
+      // ahead of it. The next round starts here.
+      u.resend_from = seq;
+      return hold_from(user, seq);
+    }
+    resend(user, seq);
+  }
+  u.resend_from = 0;
+  refill(user);
+}
+
+bool driver::connected(const local_user& u) const {
+  return u.conn >= 0 && conns_[static_cast<uint32_t>(u.conn)]->state == conn_state::ready;
+}
+
 bool driver::can_send(const local_user& u) const {
-  return u.sender && u.conn >= 0
-         && conns_[static_cast<uint32_t>(u.conn)]->state == conn_state::ready;
+  return u.sender && u.resend_from == 0 && connected(u);
 }
 
 void driver::refill(uint32_t user) {
@@ -812,18 +895,30 @@ void driver::service_timers(int64_t now) {
       auto user = senders_[turn_++ % senders_.size()];
       ++open_sent_;
       auto& u = local(user);
-      if (!can_send(u))
+      if (!can_send(u)) {
+        ++stats_[counter::unsent];
         continue;
+      }
       stats_[latency::lag].record(now - due_ns);
       send_message(user, due_ns >= record_from_ns_);
     }
     if (now >= stop_ns_)
       open_loop_ = false;
   }
-  while (!retries_.empty() && retries_.front().due_ns <= now) {
-    auto r = retries_.front();
-    retries_.pop_front();
-    resend(r.user, r.seq);
+  while (!reconnects_.empty() && reconnects_.front().due_ns <= now) {
+    auto user = reconnects_.front().user;
+    reconnects_.pop_front();
+    auto idx = open_connection(false, user);
+    if (idx < 0)
+      schedule_reconnect(user);  // due later than now: this loop ends
+    else
+      conns_[static_cast<uint32_t>(idx)]->reconnect = true;
+  }
+  while (!rounds_.empty() && rounds_.front().due_ns <= now) {
+    auto user = rounds_.front().user;
+    rounds_.pop_front();
+    local(user).round_due = false;
+    resend_round(user);
   }
   if (now >= next_heartbeat_check_) {
     next_heartbeat_check_ = now + second_ns;
@@ -848,8 +943,10 @@ void driver::service_timers(int64_t now) {
 
 int64_t driver::next_timer(int64_t now) const {
   auto next = std::min(next_heartbeat_check_, next_progress_);
-  if (!retries_.empty())
-    next = std::min(next, retries_.front().due_ns);
+  if (!rounds_.empty())
+    next = std::min(next, rounds_.front().due_ns);
+  if (!reconnects_.empty())
+    next = std::min(next, reconnects_.front().due_ns);
   if (open_loop_) {
     auto due_ns = start_ns_
                   + static_cast<int64_t>(static_cast<double>(open_sent_) / rate_per_ns_);

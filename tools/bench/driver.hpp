@@ -133,6 +133,7 @@ private:
     int fd = -1;
     conn_state state = conn_state::connecting;
     bool for_register = false;
+    bool reconnect = false;  // a login again after the node closed the user's last one
     uint32_t user = 0;  // run index; logins only
     frame_reader reader;
     out_buffer out;
@@ -160,6 +161,7 @@ private:
     bool sent_tick = false;
     bool delivered_tick = false;
     bool refused = false;
+    uint8_t unanswered = 0;  // transmissions without their answer (a tick or an error)
 
     bool settled() const noexcept {
       return refused || (sent_tick && delivered_tick);
@@ -170,11 +172,24 @@ private:
   struct stream_in {
     uint64_t next = 1;          // the lowest seq not received yet
     std::set<uint64_t> ahead;   // received above `next` (out of order)
+    // What had been received when the user's connection was last closed: the
+    // node sends what it had no acknowledgement for again after a reconnect.
+    uint64_t next_at_close = 1;
+    std::set<uint64_t> ahead_at_close;
+    bool received_before_close(uint64_t seq) const {
+      return seq < next_at_close || ahead_at_close.count(seq) > 0;
+    }
   };
 
   /// A user of this slice.
   struct local_user {
     int conn = -1;
+    bool reconnecting = false;  // the node closed its connection; a new one is due
+    // A send was refused for a reason that passes: the node takes nothing after
+    // it until it comes again, so it and every later send go again, in order,
+    // before any new one (0: none).
+    uint64_t resend_from = 0;
+    bool round_due = false;  // a resend round is scheduled
     bool sender = false;
     uint32_t recipient = 0;
     uint32_t in_flight = 0;  // sends without a sent tick or refusal
@@ -195,6 +210,11 @@ private:
   void on_connected(uint32_t index);
   void on_readable(uint32_t index);
   void close_connection(uint32_t index, bool expected);
+  /// The node closed `user`'s connection: log in again after a pause, as a
+  /// client would; what it had received may come again.
+  void schedule_reconnect(uint32_t user);
+  /// Logged in again: sends that had no sent tick go again, same id.
+  void on_reconnected(uint32_t user);
   void queue_flush(uint32_t index);
   void flush_all();
   void write_out(uint32_t index);
@@ -221,6 +241,13 @@ private:
   void send_message(uint32_t user, bool record);
   /// Sends pending message `seq` of `user` again, same id and stamp.
   void resend(uint32_t user, uint64_t seq);
+  /// `user` must send again from `seq` on; a round does it after a pause.
+  void hold_from(uint32_t user, uint64_t seq);
+  /// Sends `user`'s held sends again, in order, as far as their earlier
+  /// transmissions are answered; then new sends may follow.
+  void resend_round(uint32_t user);
+  bool connected(const local_user& u) const;
+  /// Connected, a sender, and holding nothing back: a new send may go.
   bool can_send(const local_user& u) const;
   void refill(uint32_t user);
   void settle_front(local_user& u);
@@ -273,13 +300,14 @@ private:
   size_t turn_ = 0;         // open loop: whose turn
   uint64_t unsettled_ = 0;
 
-  /// A send answered with a retryable error, to be repeated at `due_ns`.
-  struct retry {
+  /// Something due for a user at a time: queues in the order they fall due.
+  struct user_due {
     uint32_t user = 0;
-    uint64_t seq = 0;
     int64_t due_ns = 0;
   };
-  std::deque<retry> retries_;
+  std::deque<user_due> rounds_;      // resend rounds (resend_round)
+  std::deque<user_due> reconnects_;  // users whose connection the node closed
+  bool closing_all_ = false;  // the run is over: nobody reconnects
 
   int64_t next_heartbeat_check_ = 0;
   int64_t next_progress_ = 0;

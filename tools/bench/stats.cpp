@@ -20,7 +20,7 @@ const char* name_of(counter c) noexcept {
     "reordered",       "delivered_ticks", "duplicate_ticks", "stale",
     "errors",          "closed",          "frames_in",       "frames_out",
     "bytes_in",        "bytes_out",       "wakeups",         "writes",
-    "retransmits"};
+    "retransmits",     "reconnects",      "redelivered",     "unsent"};
   static_assert(sizeof(names) / sizeof(names[0]) == counter_count);
   return names[static_cast<size_t>(c)];
 }

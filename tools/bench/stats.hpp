@@ -37,6 +37,9 @@ enum class counter : uint8_t {
   wakeups,          // epoll_wait returns with work
   writes,           // send() calls
   retransmits,      // sends repeated (same id) after a retryable error
+  reconnects,       // users logged in again after the node closed their connection
+  redelivered,      // messages and ticks received again after such a reconnect
+  unsent,           // fixed-rate sends due while their user was reconnecting
   count_
 };
 
