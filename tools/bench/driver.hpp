@@ -4,8 +4,9 @@
 // It speaks the client protocol itself (registration, the Ed25519 login, sends,
 // acknowledgements, heartbeats) and keeps the books of every message: a message
 // counts as delivered once, as sent-ticked once and as delivered-ticked once;
-// anything received twice is a duplicate, anything sent and never received is
-// lost. Output is batched per wakeup: whatever the frames of one epoll_wait
+// anything received twice is a duplicate (redelivered, if the first came before
+// the node closed the user's connection: the bench logs in again, as a client
+// would), anything sent and never received is lost. Output is batched per wakeup: whatever the frames of one epoll_wait
 // return cause is written with one send() per connection, acknowledgements of
 // one peer go in one frame.
 //
