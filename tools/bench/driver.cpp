@@ -413,6 +413,7 @@ void driver::on_reconnected(uint32_t user) {
   if (u.pending_base < u.next_seq)
     u.resend_from = u.pending_base;
   resend_round(user);
+  refill(user);  // the round does, unless nothing was held
 }
 
 void driver::queue_flush(uint32_t index) {
