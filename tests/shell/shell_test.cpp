@@ -67,7 +67,6 @@ int settles_at(F figure, int expected) {
   return now;
 }
 
-/// A plain HTTP GET on loopback; the whole response.
 /// The value of an unlabelled metric line "name value".
 double metric(const std::string& text, const std::string& name) {
   auto pos = text.find("\n" + name + " ");
