@@ -2,7 +2,8 @@
 // scribe, minus system calls a login or a message does not need.
 //
 // CAF 0.17's doorman accepts with accept() and then sets close-on-exec,
-// non-blocking, TCP_NODELAY and SO_KEEPALIVE one call each (7 calls), its
+// non-blocking, TCP_NODELAY and SO_KEEPALIVE (six more calls: each flag is read
+// before it is set), its
 // scribe asks the kernel for the peer's address each time it is wanted, and it
 // reads a ready socket until recv says EAGAIN. Here accept4 sets the flags with
 // the accept, TCP_NODELAY is the one call left (parley's heartbeats find dead
