@@ -74,6 +74,14 @@ void check_books(const std::string& json, long long expected_sent = -1) {
   CHECK(json.find("\"result\":\"ok\"") != std::string::npos);
 }
 
+/// Registers `users` users on `node`, their keys in a file of `dir`: its path.
+std::string registered_keys(const node_process& node, const temp_dir& dir, int users) {
+  auto keys = dir / "keys";
+  REQUIRE(bench(node, dir, "--keys " + keys + " register --users " + std::to_string(users))
+            .exit_code == 0);
+  return keys;
+}
+
 /// The node's count of messages taken in (its metrics endpoint); -1 if unread.
 long long messages_in(const node_process& node) {
   auto text = http_get(node.metrics_port(), "/metrics");
@@ -152,8 +160,7 @@ TEST_CASE("parley-bench reports users the node does not know as failed logins") 
   temp_dir dir;
   node_process node{dir.path()};
   node.start();
-  auto keys = dir / "keys";
-  REQUIRE(bench(node, dir, "--keys " + keys + " register --users 4").exit_code == 0);
+  auto keys = registered_keys(node, dir, 4);
   temp_dir other_dir;
   node_process other{other_dir.path()};  // a fresh node: nobody is registered
   other.start();
@@ -184,8 +191,7 @@ TEST_CASE("parley-bench logs in again when its node is killed -9 and restarted: 
   temp_dir dir;
   node_process node{dir.path()};
   node.start();
-  auto keys = dir / "keys";
-  REQUIRE(bench(node, dir, "--keys " + keys + " register --users 10").exit_code == 0);
+  auto keys = registered_keys(node, dir, 10);
   run_result r;
   std::thread run([&] { r = bench(node, dir, "--keys " + keys + " w2 --users 10 --seconds 4"); });
   // Killed once messages flow, then started on the same data and port.
