@@ -67,13 +67,6 @@ int settles_at(F figure, int expected) {
   return now;
 }
 
-/// The value of an unlabelled metric line "name value".
-double metric(const std::string& text, const std::string& name) {
-  auto pos = text.find("\n" + name + " ");
-  REQUIRE(pos != std::string::npos);
-  return std::stod(text.substr(pos + name.size() + 2));
-}
-
 } // namespace
 
 TEST_CASE("parley-shell: every command against a live two-node cluster") {

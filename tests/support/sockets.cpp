@@ -32,4 +32,10 @@ std::string http_get(uint16_t port, const std::string& path) {
   return response;
 }
 
+double metric(const std::string& text, const std::string& name) {
+  auto pos = text.find("\n" + name + " ");
+  REQUIRE(pos != std::string::npos);
+  return std::stod(text.substr(pos + name.size() + 2));
+}
+
 } // namespace parley::test

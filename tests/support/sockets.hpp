@@ -13,4 +13,8 @@ int connect_loopback(uint16_t port);
 /// 127.0.0.1:`port`, which closes the connection after answering.
 std::string http_get(uint16_t port, const std::string& path);
 
+/// The value of the unlabelled metric line "name value" in `text` (a node's
+/// /metrics); fails the test if there is none.
+double metric(const std::string& text, const std::string& name);
+
 } // namespace parley::test

@@ -82,13 +82,9 @@ std::string registered_keys(const node_process& node, const temp_dir& dir, int u
   return keys;
 }
 
-/// The node's count of messages taken in (its metrics endpoint); -1 if unread.
-long long messages_in(const node_process& node) {
-  auto text = http_get(node.metrics_port(), "/metrics");
-  auto at = text.find("\nparley_messages_in_total ");
-  if (at == std::string::npos)
-    return -1;
-  return std::strtoll(text.c_str() + at + 26, nullptr, 10);
+/// The node's count of messages taken in, from its metrics endpoint.
+double messages_in(const node_process& node) {
+  return metric(http_get(node.metrics_port(), "/metrics"), "parley_messages_in_total");
 }
 
 } // namespace
