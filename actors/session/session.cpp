@@ -19,7 +19,6 @@
 #include <caf/actor_storage.hpp>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
-#include <sodium.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -326,7 +325,8 @@ private:
     challenge_ = std::make_unique<challenge>();
     challenge_->identity_key = std::move(key);
     challenge_->nonce.resize(nonce_bytes);
-    randombytes_buf(challenge_->nonce.data(), challenge_->nonce.size());
+    set_->nonces_.fill(reinterpret_cast<unsigned char*>(challenge_->nonce.data()),
+                       challenge_->nonce.size());
     outgoing::challenge(out(), challenge_->nonce);
     flush();
   }
@@ -773,7 +773,7 @@ private:
     auto interval = settings().heartbeat_interval;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
     auto jitter = std::chrono::milliseconds(
-      randombytes_uniform(static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX))));
+      set_->nonces_.below(static_cast<uint64_t>(std::max<int64_t>(ms, 1))));
     auto delay = interval / 2 + jitter;
     next_tick_at_ = steady::now() + delay;
     set_->timers_.schedule(id_, next_tick_at_, session_timers::kind::tick);

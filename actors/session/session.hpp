@@ -32,6 +32,7 @@
 #include "actors/cluster/routes.hpp"
 #include "actors/config.hpp"
 #include "actors/messages.hpp"
+#include "actors/session/nonce_source.hpp"
 #include "actors/session/presence_beats.hpp"
 #include "actors/session/session_timers.hpp"
 #include "media/token.hpp"
@@ -140,6 +141,7 @@ private:
   routes_ptr routes_;
   session_timers timers_;  // login deadlines and liveness checks
   presence_beats beats_;   // heartbeats for presence
+  nonce_source nonces_;    // login challenges, liveness jitter
   /// By the connection's socket, which the connection handle is in CAF 0.17:
   /// 8 B a connection, no hashing. An id is the socket in its low 32 bits and
   /// a serial number above, so a reused socket is a new id.
