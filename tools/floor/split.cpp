@@ -1,0 +1,143 @@
+#include "tools/floor/floor.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+
+namespace parley::floor {
+
+namespace {
+
+[[noreturn]] void die(const char* what) {
+  std::perror(what);
+  std::exit(2);
+}
+
+void pin(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0)
+    die("sched_setaffinity");
+}
+
+/// 10,000 connections need more descriptors than a shell's usual 1,024.
+void raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+sockaddr_in loopback(uint32_t host, uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(host);
+  return a;
+}
+
+} // namespace
+
+int64_t now_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec;
+}
+
+int listen_loopback(uint16_t& port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  auto a = loopback(0x7f000001, 0);
+  socklen_t size = sizeof(a);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0
+      || listen(fd, 4096) != 0
+      || getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size) != 0)
+    die("listen on 127.0.0.1");
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+int connect_loopback(uint16_t port, int i) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int one = 1;
+  auto from = loopback(0x7f000001 + static_cast<uint32_t>(i % 16), 0);
+  auto to = loopback(0x7f000001, port);
+  if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) != 0
+      || bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0)
+    die("socket");
+  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0 && errno != EINPROGRESS)
+    die("connect");
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+int64_t cpu_ns(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+  int64_t ns = 0;
+  in >> ns;
+  return ns;
+}
+
+int run_split(const cpus& where, const std::function<void(int listener)>& serve,
+              const std::function<int(uint16_t port, int64_t& items)>& drive,
+              const char* per) {
+  raise_fd_limit();
+  int ready[2];
+  if (pipe(ready) != 0)
+    die("pipe");
+  pid_t server = fork();
+  if (server < 0)
+    die("fork");
+  if (server == 0) {
+    pin(where.server);
+    uint16_t port = 0;
+    int listener = listen_loopback(port);
+    if (write(ready[1], &port, sizeof(port)) != sizeof(port))
+      die("write");
+    serve(listener);
+    std::_Exit(0);
+  }
+  pin(where.client);
+  uint16_t port = 0;
+  if (read(ready[0], &port, sizeof(port)) != sizeof(port)) {
+    std::fprintf(stderr, "parley-floor: the server did not start\n");
+    return 2;
+  }
+  auto before = cpu_ns(server);
+  int64_t items = 0;
+  int rc = drive(port, items);
+  auto used = cpu_ns(server) - before;
+  std::printf("server cpu %.3f s, %.1f us per %s\n", used / 1e9,
+              items > 0 ? used / 1e3 / static_cast<double>(items) : 0.0, per);
+  kill(server, SIGKILL);
+  waitpid(server, nullptr, 0);
+  return rc;
+}
+
+std::string percentiles(std::vector<int64_t>& ns) {
+  if (ns.empty())
+    return "none";
+  std::sort(ns.begin(), ns.end());
+  auto at = [&](double q) {
+    return ns[std::min(ns.size() - 1, static_cast<size_t>(q * static_cast<double>(ns.size())))] / 1e6;
+  };
+  char text[160];
+  std::snprintf(text, sizeof(text), "p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f ms",
+                at(0.5), at(0.9), at(0.99), at(0.999), ns.back() / 1e6);
+  return text;
+}
+
+} // namespace parley::floor
