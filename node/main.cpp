@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
     std::cerr << "parley-node: " << problem << "\n";
     return 2;
   }
+  // After the signal mask: the writer's thread must not take SIGTERM.
+  batch_log_lines();
 #ifdef PARLEY_MIMALLOC
   log(log_level::info, "node: memory allocator mimalloc ", mi_version());
 #endif
@@ -127,6 +129,7 @@ int main(int argc, char** argv) {
   // to the clock, whose thread has already ended and whose queue holds 64 (seen
   // in 2 of ~45 benchmark runs, just after thousands of connections closed).
   // Nothing is left to save, so leave without it.
+  flush_log();
   std::fflush(nullptr);
   std::_Exit(0);
 }

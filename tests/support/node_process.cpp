@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +61,15 @@ int node_process::stop() {
 
 std::string node_process::log() const {
   return child_.log();
+}
+
+bool node_process::log_shows(const std::string& text) const {
+  for (int i = 0; i < 250; ++i) {
+    if (log().find(text) != std::string::npos)
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 client::options node_process::client_options(int seconds) const {

@@ -53,6 +53,10 @@ public:
 
   std::string log() const;
 
+  /// Whether the log shows `text` within 5 s: the node writes info lines
+  /// in batches, up to 50 ms late (actors/log.hpp).
+  bool log_shows(const std::string& text) const;
+
   /// Client options for this node, with a timeout of `seconds`.
   client::options client_options(int seconds = 20) const;
 
