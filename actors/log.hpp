@@ -13,8 +13,8 @@ void set_log_level(log_level level) noexcept;
 log_level current_log_level() noexcept;
 
 /// From now on, info and debug lines are gathered and written together, at
-/// most 50 ms after the first of them, by a thread of their own: a write per
-/// line was 7% of a login's CPU (one "logged in" line each; docs/BENCHMARKS.md,
+/// most 50 ms after the first of them, by a thread of their own: a line and
+/// its own write cost 3.7-4.0 us, and every login logs one (docs/BENCHMARKS.md,
 /// row 54). Warnings and errors are written at once, after every line before
 /// them, so a crash loses at most 50 ms of info lines, never the error. Called
 /// by parley-node at start.
