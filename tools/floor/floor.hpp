@@ -36,6 +36,14 @@ int connect_loopback(uint16_t port, int i);
 /// The server's CPU time so far, from /proc (ns).
 int64_t cpu_ns(int pid);
 
+/// A floor server's loop, for ever: each turn accepts what waits on
+/// `listener` (up to `limit` connections in all, TCP_NODELAY, each known by its
+/// index in accept order), calls `readable(index, fd)` for each connection with
+/// input, then `turn_done()`.
+[[noreturn]] void serve_connections(int listener, int limit,
+                                    const std::function<void(uint32_t index, int fd)>& readable,
+                                    const std::function<void()>& turn_done);
+
 /// Runs `serve(listener)` in a child process pinned to `where.server` and
 /// `drive(port)` here, pinned to `where.client`; prints the server's CPU time
 /// over the drive, divided by `per` items, and returns drive's exit code.

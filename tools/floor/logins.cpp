@@ -2,10 +2,7 @@
 #include "tools/floor/floor.hpp"
 
 #include <sodium.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -16,7 +13,6 @@ namespace parley::floor {
 
 namespace {
 
-constexpr uint32_t listener_tag = 0xffffffff;
 constexpr size_t key_bytes = crypto_sign_PUBLICKEYBYTES;     // 32
 constexpr size_t nonce_bytes = 32;
 constexpr size_t signature_bytes = crypto_sign_BYTES;        // 64
@@ -25,7 +21,6 @@ constexpr size_t signature_bytes = crypto_sign_BYTES;        // 64
 /// parley-node makes them), read the signature, verify, send 'W' (or 'E').
 [[noreturn]] void serve(int listener, int count) {
   struct conn {
-    int fd = -1;
     size_t have = 0;
     bool challenged = false;
     std::array<unsigned char, key_bytes + signature_bytes> buf;
@@ -35,46 +30,28 @@ constexpr size_t signature_bytes = crypto_sign_BYTES;        // 64
   std::array<unsigned char, crypto_stream_chacha20_KEYBYTES> key;
   randombytes_buf(key.data(), key.size());
   uint64_t counter = 0;
-  int ep = epoll_create1(0);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = listener_tag;
-  epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
-  int accepted = 0;
-  std::vector<epoll_event> events(512);
-  for (;;) {
-    int k = epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
-    for (int e = 0; e < k; ++e) {
-      if (events[e].data.u32 == listener_tag) {
-        int fd;
-        while (accepted < count && (fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
-          int one = 1;
-          setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-          conns[accepted].fd = fd;
-          ev.data.u32 = static_cast<uint32_t>(accepted++);
-          epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-        }
-        continue;
-      }
-      auto& c = conns[events[e].data.u32];
+  serve_connections(
+    listener, count,
+    [&](uint32_t index, int fd) {
+      auto& c = conns[index];
       size_t want = c.challenged ? key_bytes + signature_bytes : key_bytes;
-      auto n = read(c.fd, c.buf.data() + c.have, want - c.have);
+      auto n = read(fd, c.buf.data() + c.have, want - c.have);
       if (n <= 0 || (c.have += static_cast<size_t>(n)) < want)
-        continue;
+        return;
       if (!c.challenged) {
         unsigned char iv[crypto_stream_chacha20_NONCEBYTES];
         std::memcpy(iv, &counter, sizeof(iv));
         ++counter;
         crypto_stream_chacha20(c.nonce.data(), c.nonce.size(), iv, key.data());
-        (void) !write(c.fd, c.nonce.data(), c.nonce.size());
+        (void) !write(fd, c.nonce.data(), c.nonce.size());
         c.challenged = true;
       } else {
         bool good = crypto_sign_verify_detached(c.buf.data() + key_bytes, c.nonce.data(),
                                                 c.nonce.size(), c.buf.data()) == 0;
-        (void) !write(c.fd, good ? "W" : "E", 1);
+        (void) !write(fd, good ? "W" : "E", 1);
       }
-    }
-  }
+    },
+    [] {});
 }
 
 /// Logs in `count` connections, at most `window` under way; all stay open.

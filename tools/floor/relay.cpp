@@ -2,10 +2,7 @@
 #include "tools/floor/floor.hpp"
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,7 +15,6 @@ namespace {
 
 constexpr size_t frame = 100;
 constexpr uint32_t hello = 0xffffffff;   // a frame's destination: "I am `from`"
-constexpr uint32_t listener_tag = 0xffffffff;
 
 // A frame: destination index (4) | sender index (4) | send time, ns (8) | zeros.
 struct header {
@@ -43,48 +39,27 @@ header get(const char* f) {
 [[noreturn]] void serve(int listener, int connections, const std::string& sync_file) {
   int wal = sync_file.empty() ? -1 : open(sync_file.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
   struct conn {
-    int fd = -1;
     size_t have = 0;
     char buf[frame * 8];
   };
   std::vector<conn> conns(connections);
   std::vector<int> fd_of(connections, -1);  // by the index the client gave
-  int ep = epoll_create1(0);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u32 = listener_tag;
-  epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
-  int accepted = 0;
-  std::vector<epoll_event> events(512);
-  std::vector<char> out;
-  std::vector<int> out_fd;
-  for (;;) {
-    int k = epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
-    out.clear();
-    out_fd.clear();
-    for (int e = 0; e < k; ++e) {
-      if (events[e].data.u32 == listener_tag) {
-        int fd;
-        while (accepted < connections && (fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
-          int one = 1;
-          setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-          conns[accepted].fd = fd;
-          ev.data.u32 = static_cast<uint32_t>(accepted++);
-          epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-        }
-        continue;
-      }
-      auto& c = conns[events[e].data.u32];
-      auto n = read(c.fd, c.buf + c.have, sizeof(c.buf) - c.have);
+  std::vector<char> out;                     // this turn's frames
+  std::vector<int> out_fd;                   // and where each goes
+  serve_connections(
+    listener, connections,
+    [&](uint32_t index, int fd) {
+      auto& c = conns[index];
+      auto n = read(fd, c.buf + c.have, sizeof(c.buf) - c.have);
       if (n <= 0)
-        continue;
+        return;
       c.have += static_cast<size_t>(n);
       size_t at = 0;
       for (; c.have - at >= frame; at += frame) {
         auto h = get(c.buf + at);
         if (h.to == hello) {
           if (h.from < fd_of.size())
-            fd_of[h.from] = c.fd;
+            fd_of[h.from] = fd;
         } else if (h.to < fd_of.size() && fd_of[h.to] >= 0) {
           out.insert(out.end(), c.buf + at, c.buf + at + frame);
           out_fd.push_back(fd_of[h.to]);
@@ -92,14 +67,18 @@ header get(const char* f) {
       }
       std::memmove(c.buf, c.buf + at, c.have - at);
       c.have -= at;
-    }
-    if (!out.empty() && wal >= 0) {
-      if (write(wal, out.data(), out.size()) != static_cast<ssize_t>(out.size()) || fdatasync(wal) != 0)
-        std::_Exit(3);
-    }
-    for (size_t i = 0; i < out_fd.size(); ++i)
-      (void) !write(out_fd[i], out.data() + i * frame, frame);
-  }
+    },
+    [&] {
+      if (!out.empty() && wal >= 0) {
+        if (write(wal, out.data(), out.size()) != static_cast<ssize_t>(out.size())
+            || fdatasync(wal) != 0)
+          std::_Exit(3);
+      }
+      for (size_t i = 0; i < out_fd.size(); ++i)
+        (void) !write(out_fd[i], out.data() + i * frame, frame);
+      out.clear();
+      out_fd.clear();
+    });
 }
 
 /// Connection i sends to i + n/2 (mod n), all of them in turn at fixed times;

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +127,40 @@ int run_split(const cpus& where, const std::function<void(int listener)>& serve,
   kill(server, SIGKILL);
   waitpid(server, nullptr, 0);
   return rc;
+}
+
+void serve_connections(int listener, int limit,
+                       const std::function<void(uint32_t index, int fd)>& readable,
+                       const std::function<void()>& turn_done) {
+  constexpr uint32_t listener_tag = 0xffffffff;
+  std::vector<int> fds;
+  fds.reserve(static_cast<size_t>(limit));
+  int ep = epoll_create1(0);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = listener_tag;
+  epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev);
+  std::vector<epoll_event> events(512);
+  for (;;) {
+    int k = epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
+    for (int e = 0; e < k; ++e) {
+      auto index = events[e].data.u32;
+      if (index != listener_tag) {
+        readable(index, fds[index]);
+        continue;
+      }
+      int fd;
+      while (static_cast<int>(fds.size()) < limit
+             && (fd = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        ev.data.u32 = static_cast<uint32_t>(fds.size());
+        fds.push_back(fd);
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+      }
+    }
+    turn_done();
+  }
 }
 
 std::string percentiles(std::vector<int64_t>& ns) {
