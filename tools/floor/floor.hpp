@@ -10,10 +10,11 @@
 // Neither speaks parley's protocol; both are for measuring, not for use.
 #pragma once
 
+#include "tools/bench/histogram.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <vector>
 
 namespace parley::floor {
 
@@ -51,8 +52,9 @@ int run_split(const cpus& where, const std::function<void(int listener)>& serve,
               const std::function<int(uint16_t port, int64_t& items)>& drive,
               const char* per);
 
-/// "p50 … p90 … p99 … p99.9 … max … ms" of `ns` (sorted in place).
-std::string percentiles(std::vector<int64_t>& ns);
+/// "p50 … p90 … p99 … p99.9 … max … ms" of `h`: parley-bench's histogram, so
+/// the floor's figures are read the way the bench's are (≤ 3% high).
+std::string percentiles(const bench::histogram& h);
 
 struct relay_options {
   int connections = 10000;

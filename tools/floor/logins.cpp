@@ -1,13 +1,15 @@
 // The login floor: W1's logins against a server that does only their bare work.
 #include "tools/floor/floor.hpp"
 
+#include "actors/session/nonce_source.hpp"
+
 #include <sodium.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
-#include <cstring>
+#include <vector>
 
 namespace parley::floor {
 
@@ -17,8 +19,8 @@ constexpr size_t key_bytes = crypto_sign_PUBLICKEYBYTES;     // 32
 constexpr size_t nonce_bytes = 32;
 constexpr size_t signature_bytes = crypto_sign_BYTES;        // 64
 
-/// Per connection: read the key, send a nonce from ChaCha20's keystream (as
-/// parley-node makes them), read the signature, verify, send 'W' (or 'E').
+/// Per connection: read the key, send a nonce (from parley-node's own
+/// nonce_source), read the signature, verify, send 'W' (or 'E').
 [[noreturn]] void serve(int listener, int count) {
   struct conn {
     size_t have = 0;
@@ -27,9 +29,7 @@ constexpr size_t signature_bytes = crypto_sign_BYTES;        // 64
     std::array<unsigned char, nonce_bytes> nonce;
   };
   std::vector<conn> conns(count);
-  std::array<unsigned char, crypto_stream_chacha20_KEYBYTES> key;
-  randombytes_buf(key.data(), key.size());
-  uint64_t counter = 0;
+  nonce_source nonces;
   serve_connections(
     listener, count,
     [&](uint32_t index, int fd) {
@@ -39,10 +39,7 @@ constexpr size_t signature_bytes = crypto_sign_BYTES;        // 64
       if (n <= 0 || (c.have += static_cast<size_t>(n)) < want)
         return;
       if (!c.challenged) {
-        unsigned char iv[crypto_stream_chacha20_NONCEBYTES];
-        std::memcpy(iv, &counter, sizeof(iv));
-        ++counter;
-        crypto_stream_chacha20(c.nonce.data(), c.nonce.size(), iv, key.data());
+        nonces.fill(c.nonce.data(), c.nonce.size());
         (void) !write(fd, c.nonce.data(), c.nonce.size());
         c.challenged = true;
       } else {

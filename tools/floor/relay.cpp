@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 namespace parley::floor {
 
@@ -105,9 +106,7 @@ int drive(uint16_t port, const relay_options& o, int64_t& items) {
   }
   usleep(500000);  // every hello in
   auto total = static_cast<size_t>(o.rate * o.seconds);
-  std::vector<int64_t> latency, lag;
-  latency.reserve(total);
-  lag.reserve(total);
+  bench::histogram latency, lag;
   std::vector<char> in(static_cast<size_t>(n) * frame);
   std::vector<size_t> have(n);
   auto gap = static_cast<int64_t>(1e9 / o.rate);
@@ -115,7 +114,7 @@ int drive(uint16_t port, const relay_options& o, int64_t& items) {
   auto give_up = start + static_cast<int64_t>(o.seconds * 1e9) + 2000000000;
   size_t sent = 0;
   std::vector<epoll_event> events(512);
-  while (latency.size() < total && now_ns() < give_up) {
+  while (latency.count() < total && now_ns() < give_up) {
     for (auto now = now_ns(); sent < total && start + static_cast<int64_t>(sent) * gap <= now; ++sent) {
       int i = static_cast<int>(sent % static_cast<size_t>(n));
       char f[frame];
@@ -125,7 +124,7 @@ int drive(uint16_t port, const relay_options& o, int64_t& items) {
         std::fprintf(stderr, "parley-floor: a send did not fit its socket\n");
         return 2;
       }
-      lag.push_back(t - (start + static_cast<int64_t>(sent) * gap));
+      lag.record(t - (start + static_cast<int64_t>(sent) * gap));
     }
     auto next = sent < total ? start + static_cast<int64_t>(sent) * gap : now_ns() + 10000000;
     auto wait = std::max<int64_t>(0, next - now_ns());
@@ -140,15 +139,15 @@ int drive(uint16_t port, const relay_options& o, int64_t& items) {
       have[i] += static_cast<size_t>(r);
       if (have[i] == frame) {
         have[i] = 0;
-        latency.push_back(now_ns() - get(b).sent_ns);
+        latency.record(now_ns() - get(b).sent_ns);
       }
     }
   }
-  items = static_cast<int64_t>(latency.size());
-  std::printf("sent %zu received %zu\n", sent, latency.size());
+  items = static_cast<int64_t>(latency.count());
+  std::printf("sent %zu received %zu\n", sent, static_cast<size_t>(latency.count()));
   std::printf("latency %s\n", percentiles(latency).c_str());
   std::printf("schedule_lag %s\n", percentiles(lag).c_str());
-  return latency.size() == total ? 0 : 1;
+  return latency.count() == total ? 0 : 1;
 }
 
 } // namespace

@@ -11,12 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <vector>
 
 namespace parley::floor {
 
@@ -104,6 +104,7 @@ int run_split(const cpus& where, const std::function<void(int listener)>& serve,
   if (server < 0)
     die("fork");
   if (server == 0) {
+    close(ready[0]);
     pin(where.server);
     uint16_t port = 0;
     int listener = listen_loopback(port);
@@ -112,6 +113,7 @@ int run_split(const cpus& where, const std::function<void(int listener)>& serve,
     serve(listener);
     std::_Exit(0);
   }
+  close(ready[1]);  // a server that dies before it listens ends the read
   pin(where.client);
   uint16_t port = 0;
   if (read(ready[0], &port, sizeof(port)) != sizeof(port)) {
@@ -163,16 +165,13 @@ void serve_connections(int listener, int limit,
   }
 }
 
-std::string percentiles(std::vector<int64_t>& ns) {
-  if (ns.empty())
+std::string percentiles(const bench::histogram& h) {
+  if (h.count() == 0)
     return "none";
-  std::sort(ns.begin(), ns.end());
-  auto at = [&](double q) {
-    return ns[std::min(ns.size() - 1, static_cast<size_t>(q * static_cast<double>(ns.size())))] / 1e6;
-  };
+  auto ms = [&](double percent) { return static_cast<double>(h.percentile(percent)) / 1e6; };
   char text[160];
   std::snprintf(text, sizeof(text), "p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f ms",
-                at(0.5), at(0.9), at(0.99), at(0.999), ns.back() / 1e6);
+                ms(50), ms(90), ms(99), ms(99.9), static_cast<double>(h.max()) / 1e6);
   return text;
 }
 
