@@ -39,7 +39,8 @@ enum class counter : uint8_t {
   retransmits,      // sends repeated (same id) after a retryable error
   reconnects,       // users logged in again after the node closed their connection
   redelivered,      // messages and ticks received again after such a reconnect
-  unsent,           // fixed-rate sends due while their user was reconnecting
+  unsent,           // fixed-rate sends due while their user was reconnecting,
+                    // or held a refused send for its next round
   count_
 };
 
